@@ -1,0 +1,271 @@
+"""TicketRepository over one DynamoDB table (single-table design; keys in template.yaml).
+
+    pk                      sk                      what
+    T#<ticket id>           T                       the ticket (gsi1: brand#status / updated)
+    T#<ticket id>           M#<time>#<hash>         a message on its thread
+    T#<ticket id>           E#<time>#<kind>#<n>     a timeline event
+    X#<channel>#<ext id>    X                       external id -> (ticket, message): dedupe + threading
+    O#<channel>#<customer>  O                       the customer's open chat ticket on that channel
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from deskintake.adapters._dynamo import (
+    cancellation_codes,
+    error_code,
+    from_attrs,
+    raise_transient,
+    to_attrs,
+)
+from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundError
+from deskintake.domain.model import Channel
+from deskintake.domain.ticket import Message, Ticket, TimelineEvent, normalize_message_id
+
+_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "kind")
+
+
+def ticket_key(ticket_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"T#{ticket_id}"}, "sk": {"S": "T"}}
+
+
+def external_key(channel: Channel | str, external_id: str) -> str:
+    ext = normalize_message_id(external_id) if str(channel) == "email" else external_id
+    return f"X#{channel}#{ext}"
+
+
+def ticket_to_item(ticket: Ticket) -> dict[str, Any]:
+    data = ticket.model_dump(mode="json")
+    updated = data["updated_at"]
+    return to_attrs({
+        **data,
+        "pk": f"T#{ticket.id}",
+        "sk": "T",
+        "kind": "ticket",
+        "gsi1pk": f"{ticket.brand}#{ticket.status}",
+        "gsi1sk": f"{updated}#{ticket.id}",
+        "gsi2pk": f"{ticket.brand}#all",
+        "gsi2sk": f"{updated}#{ticket.id}",
+    })
+
+
+def ticket_from_item(item: dict[str, Any]) -> Ticket:
+    data = from_attrs(item)
+    return Ticket.model_validate({k: v for k, v in data.items() if k not in _KEY_FIELDS})
+
+
+def message_to_item(message: Message) -> dict[str, Any]:
+    return to_attrs({**message.model_dump(mode="json"), "pk": f"T#{message.ticket_id}",
+                     "sk": f"M#{message.id}", "kind": "message"})
+
+
+def message_from_item(item: dict[str, Any]) -> Message:
+    data = from_attrs(item)
+    return Message.model_validate({k: v for k, v in data.items()
+                                   if k not in _KEY_FIELDS and k != "failure"})
+
+
+def event_to_item(event: TimelineEvent) -> dict[str, Any]:
+    sk = f"E#{event.at.isoformat(timespec='milliseconds')}#{event.kind}#{secrets.token_hex(3)}"
+    return to_attrs({**event.model_dump(mode="json"), "pk": f"T#{event.ticket_id}", "sk": sk,
+                     "kind": "event"})
+
+
+class DynamoTicketRepository:
+    """Tickets in DynamoDB; every multi-item change is one transaction."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # -- writes -------------------------------------------------------------------------
+
+    def create(self, ticket: Ticket, message: Message, *, open_key: str | None) -> None:
+        assert message.external_id is not None
+        items: list[dict[str, Any]] = [
+            self._put(ticket_to_item(ticket), "attribute_not_exists(pk)"),
+            self._put(self._index_item(message.channel, message.external_id, ticket.id, message.id),
+                      "attribute_not_exists(pk)"),
+            self._put(message_to_item(message)),
+        ]
+        if open_key is not None:
+            items.append(self._put(to_attrs({"pk": f"O#{open_key}", "sk": "O", "kind": "open",
+                                             "ticket_id": ticket.id}), "attribute_not_exists(pk)"))
+        self._transact(items, duplicate_at=1)
+
+    def append(self, ticket: Ticket, message: Message, *, expected_version: int) -> None:
+        assert message.external_id is not None
+        self._transact([
+            self._put(ticket_to_item(ticket), "#v = :v", {"#v": "version"},
+                      {":v": {"N": str(expected_version)}}),
+            self._put(self._index_item(message.channel, message.external_id, ticket.id, message.id),
+                      "attribute_not_exists(pk)"),
+            self._put(message_to_item(message)),
+        ], duplicate_at=1)
+
+    def save(self, ticket: Ticket, *, expected_version: int) -> None:
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=ticket_to_item(ticket),
+                ConditionExpression="#v = :v", ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise ConflictError(f"{ticket.id} changed since version {expected_version}") from exc
+            raise_transient(exc)
+            raise
+
+    def index_message_id(self, channel: Channel, external_id: str, ticket_id: str, message_id: str) -> None:
+        self._db.put_item(TableName=self._table,
+                          Item=self._index_item(channel, external_id, ticket_id, message_id))
+
+    def release_open_key(self, open_key: str, ticket_id: str) -> None:
+        try:
+            self._db.delete_item(
+                TableName=self._table, Key={"pk": {"S": f"O#{open_key}"}, "sk": {"S": "O"}},
+                ConditionExpression="ticket_id = :t", ExpressionAttributeValues={":t": {"S": ticket_id}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise_transient(exc)
+                raise
+
+    def add_message(self, message: Message) -> None:
+        self._db.put_item(TableName=self._table, Item=message_to_item(message))
+
+    def update_message(self, ticket_id: str, message_id: str, **changes: Any) -> None:
+        names = {f"#a{i}": k for i, k in enumerate(changes)}
+        values = {f":a{i}": v for i, v in enumerate(to_attrs_keep_none(changes).values())}
+        sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(changes)))
+        self._db.update_item(
+            TableName=self._table, Key={"pk": {"S": f"T#{ticket_id}"}, "sk": {"S": f"M#{message_id}"}},
+            UpdateExpression=f"SET {sets}", ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values, ConditionExpression="attribute_exists(pk)",
+        )
+
+    def bump_repeat(self, ticket_id: str, message_id: str, external_id: str, channel: Channel) -> None:
+        self._transact([
+            {"Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": f"T#{ticket_id}"}, "sk": {"S": f"M#{message_id}"}},
+                "UpdateExpression": "ADD repeat_count :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }},
+            self._put(self._index_item(channel, external_id, ticket_id, message_id),
+                      "attribute_not_exists(pk)"),
+        ], duplicate_at=1)
+
+    def add_event(self, event: TimelineEvent) -> None:
+        self._db.put_item(TableName=self._table, Item=event_to_item(event))
+
+    # -- reads --------------------------------------------------------------------------
+
+    def get(self, ticket_id: str) -> Ticket:
+        item = self._db.get_item(TableName=self._table, Key=ticket_key(ticket_id),
+                                 ConsistentRead=True).get("Item")
+        if not item:
+            raise NotFoundError(ticket_id)
+        return ticket_from_item(item)
+
+    def messages(self, ticket_id: str) -> list[Message]:
+        return [message_from_item(i) for i in self._query_prefix(f"T#{ticket_id}", "M#")]
+
+    def events(self, ticket_id: str) -> list[TimelineEvent]:
+        out = []
+        for item in self._query_prefix(f"T#{ticket_id}", "E#"):
+            data = from_attrs(item)
+            out.append(TimelineEvent.model_validate({k: v for k, v in data.items() if k not in _KEY_FIELDS}))
+        return out
+
+    def find_message(self, channel: Channel, external_id: str) -> tuple[str, str] | None:
+        item = self._db.get_item(TableName=self._table,
+                                 Key={"pk": {"S": external_key(channel, external_id)}, "sk": {"S": "X"}},
+                                 ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        return item["ticket_id"]["S"], item["message_id"]["S"]
+
+    def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        keys = list(dict.fromkeys(external_key(Channel.EMAIL, m) for m in message_ids if m.strip()))[:100]
+        if not keys:
+            return None
+        found: dict[str, str] = {}
+        request: dict[str, Any] = {self._table: {"Keys": [{"pk": {"S": k}, "sk": {"S": "X"}} for k in keys],
+                                                 "ConsistentRead": True}}
+        while request:
+            response = self._db.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                found[item["pk"]["S"]] = item["ticket_id"]["S"]
+            request = response.get("UnprocessedKeys") or {}
+        for key in keys:  # the caller's order is the order of trust
+            if key in found:
+                return found[key]
+        return None
+
+    def open_ticket_for(self, open_key: str) -> str | None:
+        item = self._db.get_item(TableName=self._table,
+                                 Key={"pk": {"S": f"O#{open_key}"}, "sk": {"S": "O"}},
+                                 ConsistentRead=True).get("Item")
+        return item["ticket_id"]["S"] if item else None
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _index_item(self, channel: Channel | str, external_id: str, ticket_id: str, message_id: str) -> dict[str, Any]:
+        return to_attrs({"pk": external_key(channel, external_id), "sk": "X", "kind": "external",
+                         "ticket_id": ticket_id, "message_id": message_id})
+
+    def _put(self, item: dict[str, Any], condition: str | None = None,
+             names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self._table, "Item": item}
+        if condition:
+            put["ConditionExpression"] = condition
+        if names:
+            put["ExpressionAttributeNames"] = names
+        if values:
+            put["ExpressionAttributeValues"] = values
+        return {"Put": put}
+
+    def _transact(self, items: list[dict[str, Any]], *, duplicate_at: int) -> None:
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise_transient(exc)
+                raise
+            codes = cancellation_codes(exc)
+            if len(codes) > duplicate_at and codes[duplicate_at] == "ConditionalCheckFailed":
+                raise DuplicateError("message already stored") from exc
+            if "ConditionalCheckFailed" in codes:
+                raise ConflictError("concurrent change") from exc
+            raise_transient(exc)
+            raise ConflictError(f"transaction cancelled: {codes}") from exc
+
+    def _query_prefix(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": prefix}},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._db.query(**kwargs)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def to_attrs_keep_none(values: dict[str, Any]) -> dict[str, Any]:
+    """Like to_attrs, but a None becomes DynamoDB NULL so an update can clear a field."""
+    converted = to_attrs(values)
+    return {k: converted.get(k, {"NULL": True}) for k in values}
+
+

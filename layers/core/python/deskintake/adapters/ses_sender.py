@@ -1,0 +1,55 @@
+"""Email Sender over SES: our replies carry threading headers and Auto-Submitted."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from typing import Any
+
+from deskintake.domain.ticket import Message, Ticket
+
+
+class SesEmailSender:
+    """Sends a ticket's outbound message as a reply to the customer's mail."""
+
+    def __init__(self, client: Any, *, sender: str, sender_name: str = "Customer Support") -> None:
+        self._ses = client
+        self._sender = sender
+        self._sender_name = sender_name
+
+    def build(self, ticket: Ticket, message: Message) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = formataddr((self._sender_name, self._sender))
+        mail["To"] = formataddr((ticket.customer_name, ticket.customer))
+        mail["Subject"] = message.subject or f"[{ticket.id}] {ticket.subject}"
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or "deskintake.local")
+        mail["Content-Language"] = str(ticket.lang)
+        mail["X-Deskintake-Ticket"] = ticket.id
+        if message.is_auto:
+            # RFC 3834: robots must not answer robots.
+            mail["Auto-Submitted"] = "auto-replied"
+            mail["X-Auto-Response-Suppress"] = "All"
+            mail["Precedence"] = "auto_reply"
+        in_reply_to = message.meta.get("in_reply_to")
+        references = [r for r in message.meta.get("references") or [] if r]
+        if in_reply_to:
+            mail["In-Reply-To"] = _bracket(in_reply_to)
+        if references:
+            mail["References"] = " ".join(_bracket(r) for r in references[-20:])
+        mail.set_content(message.text, charset="utf-8")
+        return mail
+
+    def send(self, ticket: Ticket, message: Message) -> str:
+        mail = self.build(ticket, message)
+        response = self._ses.send_raw_email(
+            Source=self._sender, Destinations=[ticket.customer],
+            RawMessage={"Data": mail.as_bytes()},
+        )
+        # SES replaces our Message-ID with <MessageId@region.amazonses.com>: keep what it returns.
+        return str(response["MessageId"])
+
+
+def _bracket(message_id: str) -> str:
+    mid = message_id.strip()
+    return mid if mid.startswith("<") else f"<{mid}>"

@@ -1,0 +1,56 @@
+"""Text features for the linear classifier: the one definition shared by training and scoring."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["normalize", "extract_features", "MAX_CHARS"]
+
+# Long emails say what they are about early; the tail is signatures and disclaimers.
+MAX_CHARS = 2000
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|id|co|io|xyz|site|vip|cc|me)\b\S*")
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+# Masked card numbers ("411111******1111", "4111 11xx xxxx 1111") and long digit runs.
+_CARD = re.compile(r"\b\d{4,6}[ -]?[*xX•]{2,}[\d*xX• -]*\d{4}\b")
+_DIGITS = re.compile(r"\d")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_HAN}]+|[^\W_{_HAN}]+(?:'[^\W_{_HAN}]+)?", re.UNICODE)
+_IS_HAN = re.compile(rf"[{_HAN}]")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, width-fold and replace URLs, addresses, card numbers and digits by placeholders."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+    text = _URL.sub(" zzurl ", text)
+    text = _EMAIL.sub(" zzemail ", text)
+    text = _CARD.sub(" zzcard ", text)
+    # All digits read alike: "50rb" and "20rb", order 12345 and 67890 are the same signal.
+    return _DIGITS.sub("0", text)
+
+
+def extract_features(subject: str, text: str) -> list[str]:
+    """Return the distinct features of a message: words, word pairs and character n-grams."""
+    norm = normalize(f"{subject}\n{text}" if subject else text)
+    feats: set[str] = set()
+    prev = ""
+    for tok in _TOKEN.findall(norm):
+        if _IS_HAN.match(tok):
+            # Chinese has no spaces: character 1-3 grams stand in for words, no segmenter needed.
+            for n in (1, 2, 3):
+                for i in range(len(tok) - n + 1):
+                    feats.add(tok[i : i + n])
+            prev = ""
+            continue
+        feats.add("w " + tok)
+        if prev:
+            feats.add("b " + prev + " " + tok)
+        prev = tok
+        if len(tok) > 3:
+            # Character n-grams inside a word catch slang, typos and affixes ("udh", "sdh", "blm").
+            padded = f"<{tok}>"
+            for n in (3, 4):
+                for i in range(len(padded) - n + 1):
+                    feats.add("c " + padded[i : i + n])
+    return list(feats)

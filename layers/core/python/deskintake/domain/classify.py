@@ -1,0 +1,205 @@
+"""Classify a customer message: ordered high-precision rules, then a compact linear model.
+
+The rules (taxonomy.json, per language) catch what must never be missed: card fraud, account
+security (unsolicited OTPs, impersonation, phishing) and online-gambling or vendor spam. Every
+other message is scored by a multinomial logistic regression over words, word pairs and
+character n-grams, trained offline (training/) and shipped as JSON that pure Python scores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from deskintake.domain._classify_config import ClassifierConfig, load_config
+from deskintake.domain._features import MAX_CHARS, extract_features
+from deskintake.domain.entities import extract_entities
+from deskintake.domain.language import detect_language
+from deskintake.domain.model import Category, Classification, Lang, Priority
+
+__all__ = [
+    "ClassifierConfig",
+    "LinearModel",
+    "classify",
+    "default_config",
+    "default_model",
+    "load_config",
+    "load_model",
+]
+
+
+@dataclass
+class LinearModel:
+    """A multinomial linear model over sparse text features, with temperature calibration."""
+
+    version: str
+    classes: tuple[str, ...]
+    intercept: tuple[float, ...]
+    temperature: float
+    # feature -> "class:weight class:weight ..."; decoded on first use so loading stays cheap.
+    encoded: dict[str, str]
+    _decoded: dict[str, tuple[tuple[int, float], ...]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinearModel:
+        """Build a model from the exported JSON document (see training/export.py)."""
+        classes = tuple(data["classes"])
+        for c in classes:
+            Category(c)  # a model trained on another taxonomy must fail loudly
+        return cls(
+            version=str(data["version"]),
+            classes=classes,
+            intercept=tuple(float(x) for x in data["intercept"]),
+            temperature=float(data.get("temperature", 1.0)),
+            encoded=data["weights"],
+        )
+
+    def _weights(self, feature: str) -> tuple[tuple[int, float], ...]:
+        hit = self._decoded.get(feature)
+        if hit is None:
+            raw = self.encoded.get(feature)
+            hit = ()
+            if raw:
+                pairs = (p.split(":") for p in raw.split())
+                hit = tuple((int(k), float(w)) for k, w in pairs)
+            self._decoded[feature] = hit
+        return hit
+
+    def logits(self, features: list[str]) -> tuple[list[float], dict[str, list[float]]]:
+        """Raw class scores and each known feature's per-class contribution."""
+        scores = list(self.intercept)
+        # Every feature of the message counts in the norm, known or not, as in training.
+        value = 1.0 / math.sqrt(len(features)) if features else 0.0
+        used: dict[str, list[float]] = {}
+        for f in features:
+            ws = self._weights(f)
+            if not ws:
+                continue
+            contrib = [0.0] * len(scores)
+            for k, w in ws:
+                scores[k] += w * value
+                contrib[k] = w
+            used[f] = contrib
+        return scores, used
+
+    def probabilities(self, logits: list[float]) -> list[float]:
+        """Softmax of temperature-scaled logits."""
+        t = self.temperature or 1.0
+        top = max(logits)
+        exps = [math.exp((x - top) / t) for x in logits]
+        total = sum(exps)
+        return [e / total for e in exps]
+
+
+def load_model(text: str) -> LinearModel:
+    """Parse an exported model document."""
+    return LinearModel.from_json(json.loads(text))
+
+
+@cache
+def default_model() -> LinearModel:
+    """The packaged model, loaded once per process on first use."""
+    raw = resources.files("deskintake").joinpath("model", "classifier.json").read_text("utf-8")
+    return load_model(raw)
+
+
+@cache
+def default_config() -> ClassifierConfig:
+    """The packaged taxonomy.json, loaded once per process on first use."""
+    return load_config()
+
+
+def _display(feature: str) -> str:
+    kind, _, body = feature.partition(" ")
+    if kind in ("w", "b"):
+        return body
+    if kind == "c":
+        return body.strip("<>") + "…"
+    return feature  # Chinese character n-grams are stored bare
+
+
+def _resolve_hint(hint: str | None, config: ClassifierConfig) -> str | None:
+    if not hint:
+        return None
+    key = hint.strip().lower()
+    if key in Category._value2member_map_:
+        return key
+    return config.hint_aliases.get(key)
+
+
+def classify(
+    subject: str,
+    text: str,
+    *,
+    channel: str = "email",
+    lang: str | None = None,
+    hint: str | None = None,
+    spam_verdict: str | None = None,
+    config: ClassifierConfig | None = None,
+    model: LinearModel | None = None,
+) -> Classification:
+    """Classify one message into a category with priority, calibrated confidence and reasons."""
+    del channel  # accepted for the interface; the current model reads the same text on every channel
+    cfg = config or default_config()
+    mdl = model or default_model()
+    body = f"{subject}\n{text}" if subject else text
+    language = lang if lang in ("id", "zh", "en") else detect_language(body)
+    rule_text = unicodedata.normalize("NFKC", body[: 2 * MAX_CHARS]).lower()
+    entities = extract_entities(body, language)
+
+    category: str | None = None
+    priority: Priority | None = None
+    confidence = cfg.rule_confidence
+    explanation: list[str] = []
+
+    if spam_verdict and spam_verdict.upper() in {v.upper() for v in cfg.spam_verdicts}:
+        category = Category.SPAM.value
+        explanation.append(f"rule: SES spam verdict {spam_verdict.upper()} → spam")
+    else:
+        for rule in cfg.rules_for(language):
+            if rule.matches(rule_text):
+                category, priority = rule.category, rule.priority
+                explanation.append(f"rule: {rule.name} → {rule.category}")
+                break
+
+    hint_category = _resolve_hint(hint, cfg)
+    if category is None:
+        feats = extract_features(subject, text)
+        logits, used = mdl.logits(feats)
+        if hint_category in mdl.classes:
+            # The pre-chat choice is a prior, not a verdict: it tips close calls only.
+            logits[mdl.classes.index(hint_category)] += cfg.hint_weight * mdl.temperature
+        probs = mdl.probabilities(logits)
+        best = max(range(len(probs)), key=probs.__getitem__)
+        category, confidence = mdl.classes[best], probs[best]
+        top = sorted(used.items(), key=lambda kv: kv[1][best], reverse=True)[:4]
+        shown = [f"'{_display(f)}' ({w[best]:+.1f})" for f, w in top if w[best] > 0]
+        explanation.append("features: " + (", ".join(shown) if shown else "none known; class prior"))
+        if hint_category:
+            explanation.append(f"hint: {hint_category} (prior +{cfg.hint_weight:g})")
+
+    if priority is None:
+        priority = cfg.default_priority[category]
+    for prule in cfg.priority_rules:
+        if category in prule.categories and prule.matches(rule_text):
+            priority = prule.priority
+            explanation.append(f"priority: {prule.name} → {prule.priority.value}")
+            break
+    if category == Category.SPAM.value:
+        priority = Priority.NONE
+
+    return Classification(
+        category=Category(category),
+        priority=priority,
+        confidence=round(min(1.0, max(0.0, confidence)), 4),
+        lang=Lang(language),
+        needs_triage=confidence < cfg.confidence_threshold,
+        explanation=explanation,
+        entities=entities,
+        model_version=f"{mdl.version}+{cfg.version}" if cfg.version else mdl.version,
+    )

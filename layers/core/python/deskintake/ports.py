@@ -1,0 +1,111 @@
+"""The ports the services depend on; adapters implement them over AWS, fakes in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from deskintake.domain.model import Channel
+from deskintake.domain.ticket import Message, Ticket, TimelineEvent
+
+
+class TicketRepository(Protocol):
+    """Tickets, their messages, timeline and the indexes that thread and deduplicate them."""
+
+    def create(self, ticket: Ticket, message: Message, *, open_key: str | None) -> None:
+        """Store a new ticket with its first message, atomically.
+
+        Raises DuplicateError if the message's external id is already stored, and
+        ConflictError if the ticket id is taken or `open_key` already points at a ticket.
+        """
+
+    def append(self, ticket: Ticket, message: Message, *, expected_version: int) -> None:
+        """Store a further message and the ticket's new state, atomically.
+
+        Raises DuplicateError for a stored external id, ConflictError for a stale version.
+        """
+
+    def save(self, ticket: Ticket, *, expected_version: int) -> None:
+        """Store the ticket's new state if nobody changed it since `expected_version`."""
+
+    def get(self, ticket_id: str) -> Ticket:
+        """The ticket, or NotFoundError."""
+
+    def messages(self, ticket_id: str) -> list[Message]: ...
+
+    def find_message(self, channel: Channel, external_id: str) -> tuple[str, str] | None:
+        """(ticket id, message id) of a stored message by its channel's external id."""
+
+    def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        """The ticket holding any of these email Message-IDs (ours or the customer's)."""
+
+    def index_message_id(self, channel: Channel, external_id: str, ticket_id: str, message_id: str) -> None:
+        """Remember an outbound message's id (e.g. our ack's Message-ID) for threading."""
+
+    def open_ticket_for(self, open_key: str) -> str | None:
+        """The open conversation ticket for this customer on this channel."""
+
+    def release_open_key(self, open_key: str, ticket_id: str) -> None:
+        """Forget the open-conversation pointer if it still names this ticket."""
+
+    def add_message(self, message: Message) -> None:
+        """Store an outbound message or internal note on a ticket."""
+
+    def update_message(self, ticket_id: str, message_id: str, **changes: Any) -> None: ...
+
+    def bump_repeat(self, ticket_id: str, message_id: str, external_id: str, channel: Channel) -> None:
+        """Count a repeated identical message and index its external id to the original."""
+
+    def add_event(self, event: TimelineEvent) -> None: ...
+
+    def events(self, ticket_id: str) -> list[TimelineEvent]: ...
+
+
+class RawStore(Protocol):
+    """Raw inbound payloads (MIME, webhook bodies) and attachment bytes."""
+
+    def get(self, key: str) -> bytes: ...
+
+    def put(self, key: str, body: bytes, *, content_type: str = "application/octet-stream") -> None: ...
+
+
+class Sender(Protocol):
+    """Delivers an outbound message on one channel; returns the id the platform gave it."""
+
+    def send(self, ticket: Ticket, message: Message) -> str: ...
+
+
+class EventPublisher(Protocol):
+    """Ticket events on the EventBridge bus."""
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class RateLimiter(Protocol):
+    """Counts actions per key within a window."""
+
+    def allow(self, key: str, *, limit: int, window_seconds: int, now: datetime) -> bool: ...
+
+
+class FailureLog(Protocol):
+    """Inbound payloads that could not be processed, kept with the reason, for reprocessing."""
+
+    def record(self, *, source: str, key: str, reason: str, at: datetime) -> str: ...
+
+    def pending(self) -> list[dict[str, Any]]: ...
+
+    def resolve(self, failure_id: str, *, at: datetime, ticket_id: str | None) -> None: ...
+
+
+class FollowUps(Protocol):
+    """Plans and cancels a ticket's follow-ups whenever the ticket changes."""
+
+    def ticket_changed(self, ticket: Ticket, *, now: datetime, reason: str) -> None: ...
+
+
+class NoFollowUps:
+    """Follow-ups switched off."""
+
+    def ticket_changed(self, ticket: Ticket, *, now: datetime, reason: str) -> None:
+        return None

@@ -1,0 +1,64 @@
+"""Builds the adapters once per cold start (lazily, so tests can set the environment first)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from deskintake.domain.model import Channel, Classification, InboundMessage
+from deskintake.runtime.env import EmailIntakeEnv, load
+
+
+@functools.cache
+def client(service: str) -> Any:
+    import boto3  # boto3 honours AWS_ENDPOINT_URL, which the local stack sets
+
+    return boto3.client(service)
+
+
+def classify_inbound(inbound: InboundMessage) -> Classification:
+    """The classifier, fed what the intake knows about a message."""
+    from deskintake.domain.classify import classify
+
+    return classify(inbound.subject, inbound.text, channel=str(inbound.channel),
+                    lang=str(inbound.lang), hint=inbound.category_hint,
+                    spam_verdict=inbound.spam_verdict)
+
+
+@functools.cache
+def email_intake_deps() -> Any:
+    from deskintake.adapters.dynamodb_ops import DynamoFailureLog, DynamoRateLimiter
+    from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
+    from deskintake.adapters.eventbridge_events import EventBridgePublisher
+    from deskintake.adapters.s3_raw import S3RawStore
+    from deskintake.adapters.ses_sender import SesEmailSender
+    from deskintake.services.email_intake import EmailIntakeDeps
+    from deskintake.services.intake import IntakeDeps, IntakeSettings
+
+    env = load(EmailIntakeEnv)
+    db = client("dynamodb")
+    settings = IntakeSettings(support_address=env.sender, own_addresses=env.own(),
+                              ack_enabled=env.ack_enabled, ack_limit_per_hour=env.ack_limit_per_hour)
+    core = IntakeDeps(
+        tickets=DynamoTicketRepository(db, env.table),
+        classify=classify_inbound,
+        events=EventBridgePublisher(client("events"), env.event_bus),
+        limiter=DynamoRateLimiter(db, env.table),
+        senders={Channel.EMAIL: SesEmailSender(client("ses"), sender=env.sender,
+                                               sender_name=env.sender_name)},
+        follow_ups=follow_ups(),
+        settings=settings,
+    )
+    return env, EmailIntakeDeps(raw=S3RawStore(client("s3"), env.raw_bucket),
+                                failures=DynamoFailureLog(db, env.table), intake=core)
+
+
+def follow_ups() -> Any:
+    """The follow-up planner when it is configured, else none."""
+    try:
+        from deskintake.runtime.follow_up_wiring import follow_ups as planner
+    except ImportError:
+        from deskintake.ports import NoFollowUps
+
+        return NoFollowUps()
+    return planner()

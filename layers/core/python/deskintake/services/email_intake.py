@@ -1,0 +1,91 @@
+"""Email intake: a raw mail stored by SES becomes a ticket, or a kept failure record."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from deskintake.domain.errors import NotFoundError
+from deskintake.domain.model import Attachment
+from deskintake.ports import FailureLog, RawStore
+from deskintake.services import intake
+from deskintake.services.intake import IntakeDeps, IntakeResult
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class EmailIntakeDeps:
+    raw: RawStore
+    failures: FailureLog
+    intake: IntakeDeps
+
+
+@dataclass(frozen=True)
+class EmailOutcome:
+    key: str
+    result: IntakeResult | None = None
+    failure_id: str | None = None
+    reason: str | None = None
+
+
+def process_stored_mail(
+    key: str,
+    deps: EmailIntakeDeps,
+    *,
+    now: datetime,
+    received_at: datetime | None = None,
+    spam_verdict: str | None = None,
+    virus_verdict: str | None = None,
+) -> EmailOutcome:
+    """Read the raw mail at `key`, parse, mask, and file it.
+
+    Mail that cannot be parsed (or whose object is gone) is not retried: a failure record
+    names it, the raw object stays in S3, and `deskintake reprocess` runs it again later.
+    Dependency failures (S3, DynamoDB throttling) raise, so Lambda retries and the DLQ keeps it.
+    """
+    from deskintake.inbound.email import parse_email  # mail-parser is heavy: load on first mail
+
+    try:
+        raw = deps.raw.get(key)
+    except NotFoundError as exc:
+        return _fail(deps, key, f"raw mail not found: {exc}", now)
+    if virus_verdict == "FAIL":
+        return _fail(deps, key, "SES virus verdict FAIL: not filed", now)
+    try:
+        parsed = parse_email(raw, received_at=received_at or now)
+    except Exception as exc:  # noqa: BLE001 - hostile mail must be kept, not retried forever
+        return _fail(deps, key, f"{type(exc).__name__}: {exc}", now)
+    attachments = _store_attachments(parsed, key, deps)
+    inbound = parsed.to_inbound(raw_key=key).model_copy(
+        update={"attachments": attachments, "spam_verdict": spam_verdict})
+    result = intake.submit(inbound, deps.intake, now=now)
+    return EmailOutcome(key=key, result=result)
+
+
+def _store_attachments(parsed: object, key: str, deps: EmailIntakeDeps) -> list[Attachment]:
+    attachments: list[Attachment] = list(getattr(parsed, "attachments", []))
+    payloads: list[bytes] = list(getattr(parsed, "attachment_payloads", []))
+    stored = []
+    folder = hashlib.sha256(key.encode()).hexdigest()[:16]
+    for index, attachment in enumerate(attachments):
+        if index >= len(payloads):
+            stored.append(attachment)
+            continue
+        safe = _UNSAFE.sub("_", attachment.filename)[-100:] or "attachment"
+        object_key = f"attachments/{folder}/{index:02d}-{safe}"
+        deps.raw.put(object_key, payloads[index], content_type=attachment.content_type)
+        stored.append(attachment.model_copy(update={"key": object_key}))
+    return stored
+
+
+def _fail(deps: EmailIntakeDeps, key: str, reason: str, now: datetime) -> EmailOutcome:
+    failure_id = deps.failures.record(source="email", key=key, reason=reason, at=now)
+    log.warning("inbound mail kept as failure", extra={"key": key, "failure_id": failure_id,
+                                                        "reason": reason[:200]})
+    return EmailOutcome(key=key, failure_id=failure_id, reason=reason)

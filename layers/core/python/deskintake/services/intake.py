@@ -1,0 +1,260 @@
+"""Intake: an inbound message becomes a new ticket or joins the ticket it belongs to."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from deskintake.domain import acks
+from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundError, TransientError
+from deskintake.domain.model import Category, Channel, Classification, InboundMessage
+from deskintake.domain.ticket import (
+    Direction,
+    Message,
+    Ticket,
+    TimelineEvent,
+    new_ticket_id,
+)
+from deskintake.ports import (
+    EventPublisher,
+    FollowUps,
+    NoFollowUps,
+    RateLimiter,
+    Sender,
+    TicketRepository,
+)
+from deskintake.services import outbox
+
+log = logging.getLogger(__name__)
+
+_NO_REPLY = re.compile(
+    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|noreply[-.+].*|bounces?[-+].*)@",
+    re.IGNORECASE,
+)
+
+
+class IntakeSettings(BaseModel):
+    """Operator settings for intake (from the environment at the edge)."""
+
+    support_address: str = "info@support.localhost"
+    own_addresses: frozenset[str] = frozenset()
+    ack_enabled: bool = True
+    ack_limit_per_hour: int = 3
+    repeat_window_seconds: int = 60
+    brand: str = "default"
+
+
+@dataclass
+class IntakeDeps:
+    """What intake needs, passed in (adapters in the cloud, fakes in unit tests)."""
+
+    tickets: TicketRepository
+    classify: Callable[[InboundMessage], Classification]
+    events: EventPublisher
+    limiter: RateLimiter
+    senders: Mapping[Channel, Sender] = field(default_factory=dict)
+    follow_ups: FollowUps = field(default_factory=NoFollowUps)
+    settings: IntakeSettings = field(default_factory=IntakeSettings)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket: Ticket
+    message_id: str
+    created: bool
+    duplicate: bool = False
+    repeated: bool = False
+    acknowledged: bool = False
+
+
+_ATTEMPTS = 5
+
+
+def submit(inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> IntakeResult:
+    """File `inbound`: deduplicate, thread, classify, store, acknowledge, plan follow-ups.
+
+    Safe to call again with the same delivery: the second call stores nothing and returns
+    the ticket the first one filed. Races between concurrent deliveries are settled by the
+    repository's conditional writes, after which the loser re-reads and tries again.
+    """
+    for _ in range(_ATTEMPTS):
+        if (seen := deps.tickets.find_message(inbound.channel, inbound.external_id)) is not None:
+            return IntakeResult(ticket=deps.tickets.get(seen[0]), message_id=seen[1],
+                                created=False, duplicate=True)
+        open_key = _open_key(inbound)
+        existing = _thread(inbound, deps, open_key)
+        try:
+            if existing is not None and existing.status != "closed":
+                return _append(existing, inbound, deps, now=now)
+            linked = existing.id if existing is not None else None
+            return _create(inbound, deps, open_key=open_key, linked=linked, now=now)
+        except DuplicateError:
+            continue  # a concurrent delivery of the same message won; the loop returns it
+        except ConflictError:
+            continue  # a concurrent write to the thread; re-read and try again
+    raise TransientError(f"could not file message {inbound.external_id!r} after {_ATTEMPTS} attempts")
+
+
+def _open_key(inbound: InboundMessage) -> str | None:
+    """Chat channels keep one open ticket per customer per channel; email threads by headers."""
+    if inbound.channel == Channel.EMAIL:
+        return None
+    return f"{inbound.channel}#{inbound.customer}"
+
+
+def _thread(inbound: InboundMessage, deps: IntakeDeps, open_key: str | None) -> Ticket | None:
+    """The ticket this message continues, in order of trust; never by subject text alone."""
+    repo = deps.tickets
+    if open_key is not None:
+        ticket_id = repo.open_ticket_for(open_key)
+        return _get_or_none(repo, ticket_id)
+    ids = [mid for mid in [inbound.in_reply_to, *reversed(inbound.references)] if mid]
+    if ids and (ticket_id := repo.find_ticket_by_message_ids(ids)) is not None:
+        return _get_or_none(repo, ticket_id)
+    if inbound.thread_token:
+        ticket = _get_or_none(repo, inbound.thread_token)
+        # A token only counts from the ticket's own customer: anyone can type a ticket number.
+        if ticket is not None and ticket.customer.lower() == inbound.customer.lower():
+            return ticket
+    return None
+
+
+def _get_or_none(repo: TicketRepository, ticket_id: str | None) -> Ticket | None:
+    if ticket_id is None:
+        return None
+    try:
+        return repo.get(ticket_id)
+    except NotFoundError:
+        return None
+
+
+def _create(
+    inbound: InboundMessage,
+    deps: IntakeDeps,
+    *,
+    open_key: str | None,
+    linked: str | None,
+    now: datetime,
+) -> IntakeResult:
+    classification = deps.classify(inbound)
+    ticket = Ticket.open(inbound, classification, ticket_id=new_ticket_id(),
+                         brand=deps.settings.brand, linked_ticket=linked)
+    message = Message.from_inbound(ticket.id, inbound)
+    if linked is not None and open_key is not None:
+        deps.tickets.release_open_key(open_key, linked)
+    deps.tickets.create(ticket, message, open_key=open_key)
+    deps.tickets.add_event(TimelineEvent(
+        ticket_id=ticket.id, at=now, kind="classified",
+        detail={"category": ticket.category, "priority": ticket.priority,
+                "confidence": round(ticket.confidence, 3), "needs_triage": ticket.needs_triage,
+                "explanation": ticket.explanation, "model_version": ticket.model_version},
+    ))
+    deps.events.publish("TicketCreated", _event_detail(ticket))
+    deps.events.publish("TicketClassified", {**_event_detail(ticket),
+                                             "confidence": ticket.confidence,
+                                             "needs_triage": ticket.needs_triage})
+    ticket, acknowledged = _acknowledge(ticket, inbound, deps, now=now)
+    deps.follow_ups.ticket_changed(ticket, now=now, reason="created")
+    return IntakeResult(ticket=ticket, message_id=message.id, created=True, acknowledged=acknowledged)
+
+
+def _append(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> IntakeResult:
+    repo = deps.tickets
+    if (previous := _repeat_of(ticket, inbound, deps)) is not None:
+        repo.bump_repeat(ticket.id, previous.id, inbound.external_id, inbound.channel)
+        return IntakeResult(ticket=ticket, message_id=previous.id, created=False, repeated=True)
+    message = Message.from_inbound(ticket.id, inbound)
+    updated = ticket.customer_replied(inbound)
+    repo.append(updated, message, expected_version=ticket.version)
+    deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": "customer_replied"})
+    deps.follow_ups.ticket_changed(updated, now=now, reason="customer_replied")
+    return IntakeResult(ticket=updated, message_id=message.id, created=False)
+
+
+def _repeat_of(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps) -> Message | None:
+    """The same text again from a chat customer within the window is counted, not stored anew."""
+    if inbound.channel == Channel.EMAIL or not inbound.text.strip():
+        return None
+    window = timedelta(seconds=deps.settings.repeat_window_seconds)
+    inbound_msgs = [m for m in deps.tickets.messages(ticket.id) if m.direction == Direction.INBOUND]
+    if not inbound_msgs:
+        return None
+    last = inbound_msgs[-1]
+    same = " ".join(last.text.split()).casefold() == " ".join(inbound.text.split()).casefold()
+    recent = abs(inbound.received_at - last.created_at) <= window
+    return last if same and recent else None
+
+
+def _acknowledge(
+    ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *, now: datetime
+) -> tuple[Ticket, bool]:
+    reason = _no_ack_reason(ticket, inbound, deps, now=now)
+    if reason is not None:
+        deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="ack_skipped",
+                                             detail={"reason": reason}))
+        return ticket, False
+    is_email = ticket.channel == Channel.EMAIL
+    message = Message(
+        ticket_id=ticket.id,
+        id=Message.make_id(now, f"ack:{ticket.id}"),
+        direction=Direction.OUTBOUND,
+        channel=ticket.channel,
+        author="system",
+        subject=acks.ack_subject(ticket) if is_email else "",
+        text=acks.ack_text(ticket) if is_email else acks.chat_ack_text(ticket),
+        created_at=now,
+        is_auto=True,
+        meta={"kind": "ack", "in_reply_to": inbound.external_id if is_email else None,
+              "references": [*inbound.references, inbound.external_id] if is_email else [],
+              "reply_to_platform_id": inbound.meta.get("platform_message_id")},
+    )
+    sent = outbox.deliver(ticket, message, tickets=deps.tickets, senders=deps.senders, now=now)
+    if sent.delivery_status != "sent" or sent.external_id is None:
+        return ticket, False
+    acked = ticket.acknowledged(sent.external_id, now)
+    try:
+        deps.tickets.save(acked, expected_version=ticket.version)
+    except ConflictError:
+        return ticket, True  # a concurrent reply moved the ticket on; the ack is still recorded
+    deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="acknowledged",
+                                         detail={"message_id": sent.external_id}))
+    return acked, True
+
+
+def _no_ack_reason(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> str | None:
+    settings = deps.settings
+    customer = inbound.customer.lower()
+    if not settings.ack_enabled:
+        return "acknowledgements disabled"
+    if inbound.is_auto:
+        return f"automatic mail ({inbound.auto_reason or 'auto'})"
+    if ticket.category == Category.SPAM:
+        return "spam"
+    if inbound.channel == Channel.EMAIL and (
+        customer in {a.lower() for a in settings.own_addresses} or customer == settings.support_address.lower()
+    ):
+        return "our own address"
+    if inbound.channel == Channel.EMAIL and (not customer or "@" not in customer or _NO_REPLY.match(customer)):
+        return "sender does not take replies"
+    if not deps.limiter.allow(f"ack#{inbound.channel}#{customer}", limit=settings.ack_limit_per_hour,
+                              window_seconds=3600, now=now):
+        return "acknowledgement rate limit for this sender"
+    return None
+
+
+def _event_detail(ticket: Ticket) -> dict[str, object]:
+    return {
+        "ticket_id": ticket.id,
+        "brand": ticket.brand,
+        "channel": str(ticket.channel),
+        "status": str(ticket.status),
+        "category": str(ticket.category),
+        "priority": str(ticket.priority),
+        "lang": str(ticket.lang),
+        "version": ticket.version,
+    }

@@ -1,0 +1,47 @@
+"""The outbox: an outbound message is stored first, then sent, then marked sent or failed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+
+from deskintake.domain.model import Channel
+from deskintake.domain.ticket import Message, Ticket, TimelineEvent
+from deskintake.ports import Sender, TicketRepository
+
+log = logging.getLogger(__name__)
+
+
+def deliver(
+    ticket: Ticket,
+    message: Message,
+    *,
+    tickets: TicketRepository,
+    senders: Mapping[Channel, Sender],
+    now: datetime,
+) -> Message:
+    """Store `message` as queued, send it on the ticket's channel, record the outcome.
+
+    A send that fails leaves the message stored as `failed` with the reason, so nothing an
+    agent wrote is lost and it can be sent again; the caller's ticket write is not undone.
+    """
+    queued = message.model_copy(update={"delivery_status": "queued"})
+    tickets.add_message(queued)
+    sender = senders.get(ticket.channel)
+    if sender is None:
+        tickets.update_message(ticket.id, message.id, delivery_status="failed",
+                               failure="no sender for channel")
+        return queued.model_copy(update={"delivery_status": "failed"})
+    try:
+        external_id = sender.send(ticket, queued)
+    except Exception as exc:  # noqa: BLE001 - any sender failure is recorded, never lost
+        log.warning("outbound send failed", extra={"ticket_id": ticket.id, "error": type(exc).__name__})
+        tickets.update_message(ticket.id, message.id, delivery_status="failed",
+                               failure=f"{type(exc).__name__}: {exc}"[:500])
+        tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="send_failed",
+                                        detail={"message_id": message.id}))
+        return queued.model_copy(update={"delivery_status": "failed"})
+    tickets.update_message(ticket.id, message.id, delivery_status="sent", external_id=external_id)
+    tickets.index_message_id(ticket.channel, external_id, ticket.id, message.id)
+    return queued.model_copy(update={"delivery_status": "sent", "external_id": external_id})
