@@ -104,6 +104,28 @@ def _guess(data: bytes) -> str | None:
     return text if "\ufffd" not in text else None
 
 
+def _byte_fallback(err: UnicodeError) -> tuple[str, int]:
+    # A stray byte in otherwise valid text (a Latin-1 character pasted into UTF-8 mail) reads as
+    # windows-1252/Latin-1: one odd character instead of U+FFFD.
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    bad = err.object[err.start : err.end]
+    return bad.decode("cp1252", "ignore") or bad.decode("latin-1"), err.end
+
+
+codecs.register_error("deskintake-bytefallback", _byte_fallback)
+
+
+def _few_errors(data: bytes, codec: str) -> str | None:
+    try:
+        loose = data.decode(codec, "replace")
+    except LookupError:
+        return None
+    if loose.count("\ufffd") <= max(2, len(data) // 200):
+        return data.decode(codec, "deskintake-bytefallback")
+    return None
+
+
 def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
     """Decode body bytes under their declared charset, guessing when it is wrong.
 
@@ -124,22 +146,25 @@ def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
             codec = None  # 8-bit bytes under an ASCII label: the label says nothing
     if codec is not None:
         try:
-            text = data.decode(codec)
+            return data.decode(codec), None
         except (UnicodeDecodeError, LookupError):
             pass
-        else:
-            if "\ufffd" not in text or b"\xef\xbf\xbd" in data:
-                return text, None
+        nearly = _few_errors(data, codec)
+        if nearly is not None:
+            return nearly, f"charset {label!r}: a few undecodable bytes read as latin-1"
     utf8 = _looks_utf8(data)
     if utf8 is not None:
         note = None if codec is None and label is None else f"charset {label!r} failed: utf-8"
         return utf8, note
+    if codec is None:
+        nearly = _few_errors(data, "utf-8")
+        if nearly is not None:
+            return nearly, "no charset: utf-8 with a few latin-1 bytes"
     guessed = _guess(data)
     if guessed is not None:
         return guessed, f"charset {label!r} failed: guessed"
     if codec is not None:
-        # Mostly right with a few bad bytes: keep the declared charset, drop what cannot be read.
-        return data.decode(codec, "ignore"), f"charset {label!r}: undecodable bytes dropped"
+        return data.decode(codec, "deskintake-bytefallback"), f"charset {label!r}: bad bytes"
     # cp1252 leaves five bytes undefined; latin-1 decodes everything.
     return data.decode("latin-1"), f"charset {label!r} failed: latin-1"
 
@@ -187,6 +212,12 @@ def decode_header(value: object, fallback_charset: str | None = None) -> str:
     text = str(value)
     text = _FOLD.sub(" ", text)
     text = _raw_header_text(text, fallback_charset)
+    if "\x1b" in text:
+        # Japanese mailers put raw ISO-2022-JP (escape sequences, 7-bit) straight into headers.
+        try:
+            text = text.encode("latin-1").decode("iso2022_jp_ext")
+        except (UnicodeError, LookupError):
+            pass
     if "=?" not in text:
         return text.strip()
     out: list[str] = []

@@ -1,0 +1,1 @@
+"""Inbound adapters' pure half: raw channel payloads to masked messages."""
