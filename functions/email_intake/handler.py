@@ -36,7 +36,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = outcome.result
         metrics.add_metric(name="TicketOpened" if result.created else "MessageThreaded",
                            unit=MetricUnit.Count, value=1)
-        logger.info("mail filed", extra={"ticket_id": result.ticket.id, "created": result.created,
+        logger.info("mail filed", extra={"ticket_id": result.ticket.id, "new_ticket": result.created,
                                           "duplicate": result.duplicate,
                                           "category": str(result.ticket.category)})
         outcomes.append({"key": key, "ticket_id": result.ticket.id, "created": result.created,

@@ -49,7 +49,7 @@ class DynamoFailureLog:
     def record(self, *, source: str, key: str, reason: str, at: datetime) -> str:
         failure_id = f"{at.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
         self._db.put_item(TableName=self._table, Item=to_attrs({
-            "pk": f"F#{failure_id}", "sk": "F", "kind": "failure", "id": failure_id,
+            "pk": f"F#{failure_id}", "sk": "F", "item_type": "failure", "id": failure_id,
             "source": source, "key": key, "reason": reason[:2000], "at": at.isoformat(),
             "status": "pending", "gsi1pk": "failures#pending", "gsi1sk": f"{at.isoformat()}#{failure_id}",
         }))

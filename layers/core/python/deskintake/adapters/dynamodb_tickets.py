@@ -28,7 +28,7 @@ from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundErro
 from deskintake.domain.model import Channel
 from deskintake.domain.ticket import Message, Ticket, TimelineEvent, normalize_message_id
 
-_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "kind")
+_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "item_type")
 
 
 def ticket_key(ticket_id: str) -> dict[str, Any]:
@@ -47,12 +47,19 @@ def ticket_to_item(ticket: Ticket) -> dict[str, Any]:
         **data,
         "pk": f"T#{ticket.id}",
         "sk": "T",
-        "kind": "ticket",
+        "item_type": "ticket",
         "gsi1pk": f"{ticket.brand}#{ticket.status}",
         "gsi1sk": f"{updated}#{ticket.id}",
         "gsi2pk": f"{ticket.brand}#all",
         "gsi2sk": f"{updated}#{ticket.id}",
+        "search": search_text(ticket),
     })
+
+
+def search_text(ticket: Ticket) -> str:
+    """What the agents' free-text search matches (adapters/dynamodb_queries): case-folded."""
+    fields = (ticket.id, ticket.subject, ticket.preview, ticket.customer, ticket.customer_name)
+    return " ".join(" ".join(f.split()) for f in fields if f).casefold()[:1200]
 
 
 def ticket_from_item(item: dict[str, Any]) -> Ticket:
@@ -62,7 +69,7 @@ def ticket_from_item(item: dict[str, Any]) -> Ticket:
 
 def message_to_item(message: Message) -> dict[str, Any]:
     return to_attrs({**message.model_dump(mode="json"), "pk": f"T#{message.ticket_id}",
-                     "sk": f"M#{message.id}", "kind": "message"})
+                     "sk": f"M#{message.id}", "item_type": "message"})
 
 
 def message_from_item(item: dict[str, Any]) -> Message:
@@ -74,7 +81,7 @@ def message_from_item(item: dict[str, Any]) -> Message:
 def event_to_item(event: TimelineEvent) -> dict[str, Any]:
     sk = f"E#{event.at.isoformat(timespec='milliseconds')}#{event.kind}#{secrets.token_hex(3)}"
     return to_attrs({**event.model_dump(mode="json"), "pk": f"T#{event.ticket_id}", "sk": sk,
-                     "kind": "event"})
+                     "item_type": "event"})
 
 
 class DynamoTicketRepository:
@@ -95,7 +102,7 @@ class DynamoTicketRepository:
             self._put(message_to_item(message)),
         ]
         if open_key is not None:
-            items.append(self._put(to_attrs({"pk": f"O#{open_key}", "sk": "O", "kind": "open",
+            items.append(self._put(to_attrs({"pk": f"O#{open_key}", "sk": "O", "item_type": "open",
                                              "ticket_id": ticket.id}), "attribute_not_exists(pk)"))
         self._transact(items, duplicate_at=1)
 
@@ -218,7 +225,7 @@ class DynamoTicketRepository:
     # -- helpers ------------------------------------------------------------------------
 
     def _index_item(self, channel: Channel | str, external_id: str, ticket_id: str, message_id: str) -> dict[str, Any]:
-        return to_attrs({"pk": external_key(channel, external_id), "sk": "X", "kind": "external",
+        return to_attrs({"pk": external_key(channel, external_id), "sk": "X", "item_type": "external",
                          "ticket_id": ticket_id, "message_id": message_id})
 
     def _put(self, item: dict[str, Any], condition: str | None = None,

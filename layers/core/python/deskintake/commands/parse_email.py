@@ -12,7 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the command's arguments."""
     parser.add_argument("files", nargs="+", metavar="FILE.eml", help="raw MIME messages")
     parser.add_argument(
-        "--full", action="store_true", help="also print full_text, html and the masked quote history"
+        "--full",
+        action="store_true",
+        help="also print full_text, html and the masked quote history",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "extract_features", "MAX_CHARS"]
+__all__ = ["normalize", "extract_features", "feature_words", "MAX_CHARS"]
 
 # Long emails say what they are about early; the tail is signatures and disclaimers.
 MAX_CHARS = 2000
@@ -32,25 +32,31 @@ def normalize(text: str) -> str:
 
 def extract_features(subject: str, text: str) -> list[str]:
     """Return the distinct features of a message: words, word pairs and character n-grams."""
+    return list(feature_words(subject, text))
+
+
+def feature_words(subject: str, text: str) -> dict[str, str]:
+    """Map each feature of a message to the word (or word pair) it came from, for explanations."""
     norm = normalize(f"{subject}\n{text}" if subject else text)
-    feats: set[str] = set()
+    feats: dict[str, str] = {}
     prev = ""
     for tok in _TOKEN.findall(norm):
         if _IS_HAN.match(tok):
             # Chinese has no spaces: character 1-3 grams stand in for words, no segmenter needed.
             for n in (1, 2, 3):
                 for i in range(len(tok) - n + 1):
-                    feats.add(tok[i : i + n])
+                    gram = tok[i : i + n]
+                    feats.setdefault(gram, gram)
             prev = ""
             continue
-        feats.add("w " + tok)
+        feats.setdefault("w " + tok, tok)
         if prev:
-            feats.add("b " + prev + " " + tok)
+            feats.setdefault(f"b {prev} {tok}", f"{prev} {tok}")
         prev = tok
         if len(tok) > 3:
             # Character n-grams inside a word catch slang, typos and affixes ("udh", "sdh", "blm").
             padded = f"<{tok}>"
             for n in (3, 4):
                 for i in range(len(padded) - n + 1):
-                    feats.add("c " + padded[i : i + n])
-    return list(feats)
+                    feats.setdefault("c " + padded[i : i + n], tok)
+    return feats

@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from deskintake.domain._classify_config import ClassifierConfig, load_config
-from deskintake.domain._features import MAX_CHARS, extract_features
+from deskintake.domain._features import MAX_CHARS, feature_words
 from deskintake.domain.entities import extract_entities
 from deskintake.domain.language import detect_language
 from deskintake.domain.model import Category, Classification, Lang, Priority
@@ -114,13 +114,14 @@ def default_config() -> ClassifierConfig:
     return load_config()
 
 
-def _display(feature: str) -> str:
-    kind, _, body = feature.partition(" ")
-    if kind in ("w", "b"):
-        return body
-    if kind == "c":
-        return body.strip("<>") + "…"
-    return feature  # Chinese character n-grams are stored bare
+def _top_words(words: dict[str, str], used: dict[str, list[float]], k: int, scale: float) -> list[str]:
+    """The words whose features pushed hardest towards class `k`, contributions summed per word."""
+    per_word: dict[str, float] = {}
+    for feature, weights in used.items():
+        word = words[feature]
+        per_word[word] = per_word.get(word, 0.0) + weights[k] * scale
+    top = sorted(per_word.items(), key=lambda kv: kv[1], reverse=True)[:4]
+    return [f"'{w}' ({v:+.2f})" for w, v in top if v > 0]
 
 
 def _resolve_hint(hint: str | None, config: ClassifierConfig) -> str | None:
@@ -169,7 +170,8 @@ def classify(
 
     hint_category = _resolve_hint(hint, cfg)
     if category is None:
-        feats = extract_features(subject, text)
+        words = feature_words(subject, text)
+        feats = list(words)
         logits, used = mdl.logits(feats)
         if hint_category in mdl.classes:
             # The pre-chat choice is a prior, not a verdict: it tips close calls only.
@@ -177,8 +179,7 @@ def classify(
         probs = mdl.probabilities(logits)
         best = max(range(len(probs)), key=probs.__getitem__)
         category, confidence = mdl.classes[best], probs[best]
-        top = sorted(used.items(), key=lambda kv: kv[1][best], reverse=True)[:4]
-        shown = [f"'{_display(f)}' ({w[best]:+.1f})" for f, w in top if w[best] > 0]
+        shown = _top_words(words, used, best, 1.0 / math.sqrt(len(feats)) if feats else 0.0)
         explanation.append("features: " + (", ".join(shown) if shown else "none known; class prior"))
         if hint_category:
             explanation.append(f"hint: {hint_category} (prior +{cfg.hint_weight:g})")

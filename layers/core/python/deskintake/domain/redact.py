@@ -17,12 +17,28 @@ _KINDS = ("card", "otp", "password")
 # --- card numbers -----------------------------------------------------------------------------
 
 # Digit groups joined by single spaces, dashes or no-break spaces: "4111 1111 1111 1111",
-# "4111-1111-1111-1111", "4111111111111111". Longer runs are split into groups below.
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ \-\u00a0][0-9]+)*(?![0-9])")
+# "4111-1111-1111-1111", "4111111111111111". Longer runs are split into groups below. Digits glued
+# to letters are identifiers, not cards.
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z_])[0-9]+(?:[ \-\u00a0][0-9]+)*(?![0-9A-Za-z_])")
 _GROUP = re.compile(r"[0-9]+")
-# Issuer prefixes 2-6 cover Visa, Mastercard, Amex, Diners, JCB, Discover and UnionPay; it keeps
-# Indonesian phone numbers (08..), order ids and virtual accounts that happen to pass Luhn.
-_CARD_FIRST_DIGITS = frozenset("23456")
+# Issuer ranges (IIN) and lengths of the card brands customers here hold: Visa, Mastercard, Amex,
+# Diners, JCB, Discover, UnionPay, Maestro. They keep Indonesian phone numbers (08..), dates and
+# timestamps (20..), order ids and virtual accounts that happen to pass Luhn.
+_CARD_RANGES: tuple[tuple[int, int, int, frozenset[int]], ...] = (
+    # (prefix length, low, high, allowed lengths)
+    (1, 4, 4, frozenset({13, 16, 19})),  # Visa
+    (2, 51, 55, frozenset({16})),  # Mastercard
+    (4, 2221, 2720, frozenset({16})),  # Mastercard 2-series
+    (2, 34, 34, frozenset({15})),  # Amex
+    (2, 37, 37, frozenset({15})),  # Amex
+    (2, 36, 36, frozenset({14, 15, 16, 17, 18, 19})),  # Diners
+    (3, 300, 305, frozenset({14, 15, 16, 17, 18, 19})),  # Diners
+    (2, 38, 39, frozenset({14, 15, 16, 17, 18, 19})),  # Diners
+    (4, 3528, 3589, frozenset({16, 17, 18, 19})),  # JCB
+    (2, 60, 69, frozenset({13, 14, 15, 16, 17, 18, 19})),  # Discover, UnionPay, Maestro, RuPay
+    (2, 50, 50, frozenset({13, 14, 15, 16, 17, 18, 19})),  # Maestro
+    (2, 56, 58, frozenset({13, 14, 15, 16, 17, 18, 19})),  # Maestro
+)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -37,8 +53,16 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _issuer_ok(digits: str) -> bool:
+    n = len(digits)
+    return any(
+        low <= int(digits[:width]) <= high and n in lengths
+        for width, low, high, lengths in _CARD_RANGES
+    )
+
+
 def _is_card(digits: str) -> bool:
-    return 13 <= len(digits) <= 19 and digits[0] in _CARD_FIRST_DIGITS and _luhn_ok(digits)
+    return 13 <= len(digits) <= 19 and _issuer_ok(digits) and _luhn_ok(digits)
 
 
 def mask_card_number(digits: str) -> str:
@@ -69,8 +93,10 @@ def _card_spans(text: str) -> Iterator[tuple[int, int, str]]:
                 i += 1
                 continue
             j, cand = found
-            yield run.start() + groups[i].start(), run.start() + groups[j - 1].end(), (
-                mask_card_number(cand)
+            yield (
+                run.start() + groups[i].start(),
+                run.start() + groups[j - 1].end(),
+                (mask_card_number(cand)),
             )
             i = j
 
@@ -116,13 +142,23 @@ _CODE_VALUE = r"(?<![0-9A-Za-z])(?:G-)?([0-9]{4,8}|[0-9]{3}[ -][0-9]{3})(?![0-9A
 _GAP = r"[^0-9\n.!?;。！？；]{0,40}?"
 _OTP_BEFORE = re.compile(_OTP_WORD + "(" + _GAP + ")" + _CODE_VALUE, re.IGNORECASE)
 _OTP_AFTER = re.compile(
-    _CODE_VALUE
-    + r"(\s{0,3}(?:\)|\]|】)?\s{0,3}(?:is|adalah|merupakan|itu|ini|as|="
+    _CODE_VALUE + r"(\s{0,3}(?:\)|\]|】)?\s{0,3}(?:is|adalah|merupakan|itu|ini|as|="
     r"|是|为|為|:|：|-)?\s{0,3}(?:your|my|the|kode|code|anda|saya|kamu|您的|你的|我的|本次|的)?"
     r"\s{0,3})" + _OTP_WORD,
     re.IGNORECASE,
 )
 _BARE_CODE_WORD = re.compile(r"^(?:kode(?:-?nya)?|code)$", re.IGNORECASE)
+
+
+# A bare "code" / "kode" is an OTP only when the sentence around it talks about one.
+_OTP_CUE = re.compile(
+    r"\b(?:otp|sms|verif\w*|login|log in|sign in|masuk|kirim\w*|dikirim|sent|send|receiv\w*|"
+    r"terima|diterima|dapat|jangan|share|bagikan|kasih|kasi|rahasia|secret|one[- ]time|akun|"
+    r"account|password|sandi|pin|2fa|auth\w*|expire\w*|berlaku|valid|enter|masukkan|input|"
+    r"confirm\w*|konfirmasi|minta|request\w*|whatsapp|wa|telepon|penipu\w*|scam\w*|minta)\b"
+    r"|验证|驗證|短信|登录|登錄|密码|密碼",
+    re.IGNORECASE,
+)
 
 
 def _otp_context_ok(text: str, word: str, gap: str, before_start: int) -> bool:
@@ -133,13 +169,26 @@ def _otp_context_ok(text: str, word: str, gap: str, before_start: int) -> bool:
         prefix = text[max(0, before_start - 20) : before_start]
         if _NOT_OTP_CONTEXT.search(prefix.split("\n")[-1][-12:]):
             return False
+        around = text[max(0, before_start - 80) : before_start + 100]
+        if not _OTP_CUE.search(around):
+            return False
     return True
+
+
+# A number right after these is a time, a year or a quantity, not the code.
+_TIME_WORD_BEFORE = re.compile(
+    r"\b(?:at|on|in|since|until|till|before|after|sejak|pada|sampai|hingga|sebelum|setelah|"
+    r"sekitar|around|about)\s*$",
+    re.IGNORECASE,
+)
 
 
 def _otp_spans(text: str) -> Iterator[tuple[int, int, str]]:
     for m in _OTP_BEFORE.finditer(text):
         word = text[m.start() : m.start(1)]
         if not _otp_context_ok(text, word, m.group(1), m.start()):
+            continue
+        if _TIME_WORD_BEFORE.search(m.group(1)):
             continue
         if _UNIT_AFTER.match(text, m.end()):
             continue
@@ -156,77 +205,313 @@ def _otp_spans(text: str) -> Iterator[tuple[int, int, str]]:
 
 # --- passwords ---------------------------------------------------------------------------------
 
-_PW_WORD = (
-    r"(?:\b(?:password|passwd|passwort|kata\s?sandi|sandi|kata\s?kunci|pass|pwd|pw|pin)"
-    r"(?:-?nya|\s?nya|ku|mu)?\b"
-    r"|(?<!动态)(?<!動態)(?:密码|密碼)|口令)"
+_PW_LATIN = re.compile(
+    r"\b(password|passwd|passwort|kata\s?sandi|sandi|kata\s?kunci|pass|pwd|pw|pin)"
+    r"(?:-?nya|nya|ku|mu)?\b",
+    re.IGNORECASE,
+)
+# 密码 followed by an ASCII value: "密码是abc123", "密码：Qwerty!1". 动态密码 is an OTP (masked first).
+_PW_CJK = re.compile(
+    r"(?<!动态)(?<!動態)(?:密码|密碼|口令)((?:\s{0,2}(?:是|为|為|:|：|=)){0,2}\s{0,2})"
+    r"(?![\[*])([!-~]+)"
+)
+_PW_WEAK_WORDS = frozenset({"pass", "pw", "pwd"})
+_PW_TOKEN = re.compile(r"[ \t\u00a0]*(\S+)")
+_PW_SEP_WORDS = frozenset(
+    {"is", "was", "adalah", "yaitu", "yakni", "ialah", "=", "=>", "->", "-", "jadi"}
 )
 # Possessives and qualifiers that may stand between the word and the value.
-_PW_QUALIFIER = (
-    r"(?:saya|sy|aku|aq|ku|gw|gue|gua|ane|anda|kamu|baru|lama|sementara|akun|account|login|"
-    r"email|my|new|old|current|temporary|temp|is|adalah|yaitu|yakni|itu|ini|tadi|nya|"
-    r"我的|新的|新|旧的|旧|原|登录|登陆|登錄|账户|賬戶|账号|賬號|的)"
-)
-_PW_SEP = r"(?:[:：=]|\bis\b|\badalah\b|\byaitu\b|\byakni\b|是|为|為|:)"
-_PW_VALUE = r"(?![\[*])([!-~\u00a1-\u024f]+)"
-_PASSWORD = re.compile(
-    _PW_WORD
-    + r"((?:\s{0,3}"
-    + _PW_QUALIFIER
-    + r"(?![A-Za-z])){0,3}\s{0,3}(?:"
-    + _PW_SEP
-    + r"\s{0,3}(?:"
-    + _PW_SEP
-    + r"\s{0,3})?)?)"
-    + _PW_VALUE,
-    re.IGNORECASE,
+_PW_QUALIFIERS = frozenset(
+    [
+        "saya",
+        "sy",
+        "aku",
+        "aq",
+        "ku",
+        "gw",
+        "gue",
+        "gua",
+        "ane",
+        "anda",
+        "kamu",
+        "baru",
+        "lama",
+        "sementara",
+        "akun",
+        "account",
+        "login",
+        "email",
+        "my",
+        "new",
+        "old",
+        "current",
+        "temporary",
+        "temp",
+        "itu",
+        "ini",
+        "tadi",
+        "nya",
+        "the",
+        "your",
+        "ur",
+        "atm",
+        "kartu",
+        "card",
+    ]
 )
 # Words that follow "password" in ordinary sentences ("password saya lupa", "password is wrong").
 _PW_STOPWORDS = frozenset(
-    """
-    lupa salah tidak tdk gak ga gk nggak ngga enggak engga bukan sudah udah udh sdh blm belum diganti
-    ganti diubah ubah berubah terus trs kok yang yg di ke dari dan atau tapi tp juga jg sama dengan
-    dgn untuk utk kenapa knp gimana bagaimana apa mana hilang terblokir diblokir blokir kadaluarsa
-    expired reset direset minta mohon tolong tlg bisa bs masih msh lagi lg aja saja sih dong deh ya
-    yah nih kan jadi jd baru lama ok oke kena sering selalu pernah mau ingin pengen perlu harus
-    and or but not is was are be been being the a an to for of in on at by with from my your our
-    their his her its this that it i you we they me wrong incorrect invalid forgot forgotten
-    change changed changing reset resetting expired expire expires keeps keep doesn't does don't
-    didn't isn't wasn't can't cannot won't will would should could has have had no yes please
-    field box manager policy protected required requirements request link page screen form
-    recovery reminder hint strength length rules twice again same anymore too also
-    """.split()
+    [
+        "lupa",
+        "salah",
+        "tidak",
+        "tdk",
+        "gak",
+        "ga",
+        "gk",
+        "nggak",
+        "ngga",
+        "enggak",
+        "engga",
+        "bukan",
+        "sudah",
+        "udah",
+        "udh",
+        "sdh",
+        "blm",
+        "belum",
+        "diganti",
+        "ganti",
+        "diubah",
+        "ubah",
+        "berubah",
+        "terus",
+        "trs",
+        "kok",
+        "yang",
+        "yg",
+        "di",
+        "ke",
+        "dari",
+        "dan",
+        "atau",
+        "tapi",
+        "tp",
+        "juga",
+        "jg",
+        "sama",
+        "dengan",
+        "dgn",
+        "untuk",
+        "utk",
+        "kenapa",
+        "knp",
+        "gimana",
+        "bagaimana",
+        "apa",
+        "mana",
+        "hilang",
+        "terblokir",
+        "diblokir",
+        "blokir",
+        "kadaluarsa",
+        "expired",
+        "reset",
+        "direset",
+        "minta",
+        "mohon",
+        "tolong",
+        "tlg",
+        "bisa",
+        "bs",
+        "masih",
+        "msh",
+        "lagi",
+        "lg",
+        "aja",
+        "saja",
+        "sih",
+        "dong",
+        "deh",
+        "ya",
+        "yah",
+        "nih",
+        "kan",
+        "jd",
+        "ok",
+        "oke",
+        "kena",
+        "sering",
+        "selalu",
+        "pernah",
+        "mau",
+        "ingin",
+        "pengen",
+        "perlu",
+        "harus",
+        "and",
+        "or",
+        "but",
+        "not",
+        "be",
+        "been",
+        "being",
+        "a",
+        "an",
+        "to",
+        "for",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "our",
+        "their",
+        "his",
+        "her",
+        "its",
+        "this",
+        "that",
+        "it",
+        "i",
+        "you",
+        "we",
+        "they",
+        "me",
+        "wrong",
+        "incorrect",
+        "invalid",
+        "forgot",
+        "forgotten",
+        "change",
+        "changed",
+        "changing",
+        "resetting",
+        "expire",
+        "expires",
+        "keeps",
+        "keep",
+        "doesn't",
+        "does",
+        "don't",
+        "didn't",
+        "isn't",
+        "wasn't",
+        "can't",
+        "cannot",
+        "won't",
+        "will",
+        "would",
+        "should",
+        "could",
+        "has",
+        "have",
+        "had",
+        "no",
+        "yes",
+        "please",
+        "field",
+        "box",
+        "manager",
+        "policy",
+        "protected",
+        "required",
+        "requirements",
+        "request",
+        "link",
+        "page",
+        "screen",
+        "form",
+        "recovery",
+        "reminder",
+        "hint",
+        "strength",
+        "length",
+        "rules",
+        "twice",
+        "again",
+        "same",
+        "anymore",
+        "too",
+        "also",
+        "just",
+        "still",
+        "already",
+    ]
 )
 # "!" and "?" stay: they are as likely part of the password as the end of the sentence.
 _TRAILING_PUNCT = ".,;:)]}'\"，。；：！？、）》」"
+_QUOTES = "'\"`‘’“”"
 
 
 def _looks_like_secret(value: str) -> bool:
-    return any(c.isdigit() for c in value) or any(not c.isalnum() for c in value) or (
-        value != value.lower() and value != value.upper() and value[1:] != value[1:].lower()
+    return (
+        any(c.isdigit() for c in value)
+        or any(not c.isalnum() for c in value)
+        or (value != value.lower() and value != value.upper() and value[1:] != value[1:].lower())
     )
 
 
-def _password_spans(text: str) -> Iterator[tuple[int, int, str]]:
-    for m in _PASSWORD.finditer(text):
-        value = m.group(2)
-        end = m.start(2) + len(value.rstrip(_TRAILING_PUNCT))
-        value = text[m.start(2) : end]
-        if not value or value.lower() in _PW_STOPWORDS:
+def _password_value(text: str, pos: int, word: str) -> tuple[int, int] | None:
+    """Find the value after a password word: "password saya: x", "pass sy abc123", "PIN 1234"."""
+    seen_sep = seen_qual = seen_stop = False
+    for _ in range(6):
+        m = _PW_TOKEN.match(text, pos)
+        if m is None:
+            return None
+        token, start = m.group(1), m.start(1)
+        pos = m.end()
+        while token and token[0] in ":：=":
+            seen_sep, token, start = True, token[1:], start + 1
+        if not token:
             continue
-        word = text[m.start() : m.start(1)].strip().lower()
-        between = m.group(1)
-        has_sep = re.search(_PW_SEP, between, re.IGNORECASE) is not None
+        low = token.lower()
+        bare = low.rstrip(",.;:：")
+        clause_ends = bare != low and not low.endswith((":", "："))
+        if low.endswith((":", "：")) and (bare in _PW_QUALIFIERS or bare in _PW_SEP_WORDS):
+            seen_sep = seen_qual = True
+            continue
+        if bare in _PW_SEP_WORDS:
+            seen_sep = True
+            continue
+        if bare in _PW_QUALIFIERS or bare in _PW_STOPWORDS:
+            seen_qual = seen_qual or bare in _PW_QUALIFIERS
+            seen_stop = seen_stop or bare in _PW_STOPWORDS
+            if clause_ends:
+                return None
+            continue
+        value = token.rstrip(_TRAILING_PUNCT)
+        lead = len(value) - len(value.lstrip(_QUOTES))
+        value = value.strip(_QUOTES)
+        start += lead
+        if not value or value[0] in "[*":
+            return None
         if word.startswith("pin"):
-            # A PIN is digits; "PIN ATM" or "pin lokasi" is not a secret.
-            if not re.fullmatch(r"[0-9]{4,8}", value):
-                continue
-        elif not has_sep:
-            if word in ("pass", "pw", "pwd") and not between.strip():
-                continue  # "pass 5 hours", "boarding pass 12A": too weak alone
-            if not _looks_like_secret(value):
-                continue
-        yield m.start(2), end, PASSWORD_MASK
+            ok = re.fullmatch(r"[0-9]{4,8}", value) is not None
+        elif seen_stop or not seen_sep:
+            # "pass 5 hours", "boarding pass 12A": the short words need "saya" / ":" first.
+            ok = (
+                len(value) >= 4
+                and _looks_like_secret(value)
+                and (word not in _PW_WEAK_WORDS or seen_qual or seen_sep)
+            )
+        else:
+            ok = True
+        return (start, start + len(value)) if ok else None
+    return None
+
+
+def _password_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    for m in _PW_LATIN.finditer(text):
+        found = _password_value(text, m.end(), m.group(1).lower())
+        if found is not None:
+            yield found[0], found[1], PASSWORD_MASK
+    for m in _PW_CJK.finditer(text):
+        end = m.start(2) + len(m.group(2).rstrip(_TRAILING_PUNCT))
+        if end > m.start(2):
+            yield m.start(2), end, PASSWORD_MASK
 
 
 # --- applying the passes ----------------------------------------------------------------------

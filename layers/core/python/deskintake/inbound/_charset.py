@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import contextlib
 import quopri
 import re
 
@@ -214,10 +215,8 @@ def decode_header(value: object, fallback_charset: str | None = None) -> str:
     text = _raw_header_text(text, fallback_charset)
     if "\x1b" in text:
         # Japanese mailers put raw ISO-2022-JP (escape sequences, 7-bit) straight into headers.
-        try:
+        with contextlib.suppress(UnicodeError, LookupError):
             text = text.encode("latin-1").decode("iso2022_jp_ext")
-        except (UnicodeError, LookupError):
-            pass
     if "=?" not in text:
         return text.strip()
     out: list[str] = []

@@ -6,14 +6,54 @@ import re
 from typing import Any
 
 _BLOCK_TAGS = frozenset(
-    """
-    address article aside blockquote center dd details dialog dir div dl dt fieldset figcaption
-    figure footer form h1 h2 h3 h4 h5 h6 header hr li main menu nav ol p pre section summary table
-    tbody thead tfoot tr ul caption
-    """.split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "ul",
+        "caption",
+    ]
 )
 _DROP_TAGS = ["script", "style", "head", "title", "noscript", "template", "svg", "object", "iframe"]
-_PARAGRAPH_TAGS = frozenset("p h1 h2 h3 h4 h5 h6 table ul ol dl pre hr".split())
+_PARAGRAPH_TAGS = frozenset(
+    ["p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl", "pre", "hr"]
+)
 _QUOTE_OPEN = "\x02"
 _QUOTE_CLOSE = "\x03"
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")

@@ -49,6 +49,9 @@ _SEPARATOR = re.compile(
     r"\s*[-=_ ]{2,}"
     r"|_{10,}|-{20,}|—{8,}\s*原始邮件\s*—*"
     r"|Begin forwarded message:|Début du message réexpédié\s*:"
+    # Help desks (ours included) mark where the customer should type.
+    r"|.{0,40}(?:reply|write|type) (?:above|over) this line.{0,40}"
+    r"|.{0,40}balas(?:an)? di atas (?:garis|baris) ini.{0,40}|.{0,20}请在此行(?:以上|上方)回复.{0,20}"
     r")\s*$",
     re.IGNORECASE,
 )
@@ -64,12 +67,8 @@ _OTHER_KEY = (
     r"Till|Ämne|Sendt|Til|Emne|Dato|Verzonden|Aan|Onderwerp|Inviato|Oggetto|A|Data|Отправлено|"
     r"Кому|Тема|Дата|Lähetetty|Vastaanottaja|Aihe|Elküldve|Címzett|Tárgy|送信日時|宛先|件名"
 )
-_FROM_LINE = re.compile(
-    r"^\s*(?:>\s?)*\**\s*(?:" + _FROM_KEY + r")\s*\**\s*[:：]", re.IGNORECASE
-)
-_OTHER_LINE = re.compile(
-    r"^\s*(?:>\s?)*\**\s*(?:" + _OTHER_KEY + r")\s*\**\s*[:：]", re.IGNORECASE
-)
+_FROM_LINE = re.compile(r"^\s*(?:>\s?)*\**\s*(?:" + _FROM_KEY + r")\s*\**\s*[:：]", re.IGNORECASE)
+_OTHER_LINE = re.compile(r"^\s*(?:>\s?)*\**\s*(?:" + _OTHER_KEY + r")\s*\**\s*[:：]", re.IGNORECASE)
 _QUOTED = re.compile(r"^\s*>")
 
 # Signatures and sign-offs: only ever cut at the end of the new text.

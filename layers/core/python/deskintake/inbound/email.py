@@ -340,8 +340,10 @@ def _walk(msg: Message, fallback: str | None) -> _Body:
             ctype = "text/plain"
         disposition = (part.get_content_disposition() or "").lower()
         filename = _filename(part, fallback)
-        is_text_body = ctype in ("text/plain", "text/html") and disposition != "attachment" and (
-            not filename or disposition == "inline"
+        is_text_body = (
+            ctype in ("text/plain", "text/html")
+            and disposition != "attachment"
+            and (not filename or disposition == "inline")
         )
         if is_text_body:
             data = _payload_bytes(part)
@@ -405,15 +407,39 @@ def _body_text(body: _Body) -> tuple[str, str | None]:
     return "", html
 
 
+_ID_WORDS = frozenset(
+    [
+        "yang",
+        "dan",
+        "tidak",
+        "saya",
+        "sudah",
+        "belum",
+        "tolong",
+        "mohon",
+        "kak",
+        "min",
+        "untuk",
+        "dengan",
+        "ini",
+        "itu",
+        "sy",
+        "gak",
+        "udah",
+        "blm",
+        "terima",
+        "kasih",
+    ]
+)
+
+
 def _fallback_language(text: str) -> str:
     han = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", text))
     letters = len(re.findall(r"[^\W\d_]", text))
     if han and han * 3 >= letters - han:
         return "zh"
     words = re.findall(r"[a-z]+", text.lower())
-    id_words = {"yang", "dan", "tidak", "saya", "sudah", "belum", "tolong", "mohon", "kak", "min",
-                "untuk", "dengan", "ini", "itu", "sy", "gak", "udah", "blm", "terima", "kasih"}
-    hits = sum(w in id_words for w in words)
+    hits = sum(w in _ID_WORDS for w in words)
     return "id" if words and hits >= max(1, len(words) // 12) else "en"
 
 
@@ -484,6 +510,8 @@ def _mailparser_message(raw: bytes, defects: list[str]) -> tuple[Message, dateti
         if isinstance(entry, dict):
             for where, items in entry.items():
                 for item in items if isinstance(items, list) else [items]:
+                    if "CharsetDecodeDefect" in str(item):
+                        continue  # bodies are decoded again below, with better charset recovery
                     defects.append(f"{where}: {item}"[:300])
         else:
             defects.append(str(entry)[:300])
@@ -573,4 +601,3 @@ def parse_email(raw: bytes, *, received_at: datetime | None = None) -> ParsedEma
         virus_verdict=headers.get("x-ses-virus-verdict") or None,
         raw_sha256=hashlib.sha256(raw).hexdigest(),
     )
-

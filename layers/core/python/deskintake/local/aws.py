@@ -66,33 +66,7 @@ class LocalAws:
     # -- resources ----------------------------------------------------------------------
 
     def create_resources(self, *, verified_senders: list[str]) -> None:
-        t = self.template
-        ddb, s3, sqs, events = (self.client(s) for s in ("dynamodb", "s3", "sqs", "events"))
-        for name, resource in t.of_type("AWS::DynamoDB::Table").items():
-            props = resource.get("Properties") or {}
-            kwargs: dict[str, Any] = {
-                "TableName": t.local_name(name),
-                "KeySchema": props["KeySchema"],
-                "AttributeDefinitions": props["AttributeDefinitions"],
-                "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-            }
-            if props.get("GlobalSecondaryIndexes"):
-                kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-            _ignore_exists(lambda: ddb.create_table(**kwargs))
-        for name in t.of_type("AWS::S3::Bucket"):
-            _ignore_exists(lambda: s3.create_bucket(
-                Bucket=t.local_name(name), CreateBucketConfiguration={"LocationConstraint": REGION}))
-        for name in t.of_type("AWS::SQS::Queue"):
-            _ignore_exists(lambda: sqs.create_queue(QueueName=name))
-        for name in t.of_type("AWS::Events::EventBus"):
-            _ignore_exists(lambda: events.create_event_bus(Name=t.local_name(name)))
-        if t.of_type("AWS::Scheduler::ScheduleGroup"):
-            scheduler = self.client("scheduler")
-            for name in t.of_type("AWS::Scheduler::ScheduleGroup"):
-                _ignore_exists(lambda: scheduler.create_schedule_group(Name=t.local_name(name)))
-        ses = self.client("ses")
-        for address in verified_senders:
-            ses.verify_email_identity(EmailAddress=address)
+        create_template_resources(self.template, self.client, verified_senders=verified_senders)
 
     # -- persistence --------------------------------------------------------------------
 
@@ -151,3 +125,35 @@ def _ignore_exists(create: Any) -> None:
         code = exc.response.get("Error", {}).get("Code", "")
         if "Exist" not in code and "AlreadyOwned" not in code and code != "ConflictException":
             raise
+
+
+def create_template_resources(template: LocalTemplate, client: Any, *, verified_senders: list[str]) -> None:
+    """Create the template's tables, buckets, queues, buses and schedule groups via `client(service)`."""
+    t = template
+    ddb, s3, sqs, events = (client(s) for s in ("dynamodb", "s3", "sqs", "events"))
+    for name, resource in t.of_type("AWS::DynamoDB::Table").items():
+        props = resource.get("Properties") or {}
+        kwargs: dict[str, Any] = {
+            "TableName": t.local_name(name),
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        _ignore_exists(lambda: ddb.create_table(**kwargs))
+    for name in t.of_type("AWS::S3::Bucket"):
+        _ignore_exists(lambda: s3.create_bucket(
+            Bucket=t.local_name(name), CreateBucketConfiguration={"LocationConstraint": REGION}))
+    for name in t.of_type("AWS::SQS::Queue"):
+        _ignore_exists(lambda: sqs.create_queue(QueueName=name))
+    for name in t.of_type("AWS::Events::EventBus"):
+        _ignore_exists(lambda: events.create_event_bus(Name=t.local_name(name)))
+    groups = t.of_type("AWS::Scheduler::ScheduleGroup")
+    if groups:
+        scheduler = client("scheduler")
+        for name in groups:
+            _ignore_exists(lambda: scheduler.create_schedule_group(Name=t.local_name(name)))
+    ses = client("ses")
+    for address in verified_senders:
+        ses.verify_email_identity(EmailAddress=address)

@@ -1,0 +1,116 @@
+"""Benchmark the classifier: throughput against baselines, model size and cold-start cost.
+
+Usage: .venv/bin/python bench/bench_classify.py [--n 2000] [--repeat 9]
+
+Prints messages/s of classify() next to a keyword-only classifier and the bare cost of
+feature extraction (all measured in this run, on the same messages), the size of the
+exported model, and the cold start of a fresh interpreter that imports the classifier and
+classifies one message, as a ratio against a bare interpreter, `import json`, and importing
+the domain model (pydantic) that any classifier would pay for anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+KEYWORDS = {
+    "order_pending": ("pending", "diproses", "processing", "处理中"),
+    "product_not_received": ("belum masuk", "not received", "没到账"),
+    "payment_refund": ("refund", "dana kembali", "退款", "charged twice"),
+    "card_fraud": ("fraud", "tidak pernah", "盗刷"),
+    "account_security": ("otp", "hack", "验证码"),
+    "account_access": ("password", "login", "登录"),
+    "spam": ("slot", "seo", "gacor"),
+}
+
+
+def keyword_classify(subject: str, text: str) -> str:
+    """The baseline: first keyword hit wins, else general_inquiry."""
+    body = f"{subject}\n{text}".lower()
+    for cat, words in KEYWORDS.items():
+        if any(w in body for w in words):
+            return cat
+    return "general_inquiry"
+
+
+def messages(n: int) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for split in ("dev", "train"):
+        for p in sorted((ROOT / "data" / "corpus" / split).glob("*.jsonl")):
+            for line in p.read_text("utf-8").splitlines():
+                if line.strip():
+                    r = json.loads(line)
+                    rows.append((r.get("subject") or "", r.get("text") or ""))
+    if not rows:
+        rows = [("", "min pulsa sy blm masuk udh 1 jam"), ("", "I did not request this OTP"), ("", "我的信用卡被盗刷了")]
+    return (rows * (n // len(rows) + 1))[:n]
+
+
+def rate(fn, msgs: list[tuple[str, str]]) -> float:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    for s, t in msgs:
+        fn(s, t)
+    return len(msgs) / (time.perf_counter() - t0)
+
+
+def cold(code: str, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--repeat", type=int, default=9)
+    args = ap.parse_args()
+
+    from deskintake.domain._features import extract_features
+    from deskintake.domain.classify import classify
+
+    msgs = messages(args.n)
+    classify(*msgs[0])  # load the model outside the timed loop: cold start is measured below
+    r_kw = rate(keyword_classify, msgs)
+    r_feat = rate(extract_features, msgs)
+    r_clf = rate(lambda s, t: classify(s, t), msgs)
+    avg_len = statistics.mean(len(s) + len(t) for s, t in msgs)
+    print(f"throughput on {len(msgs)} corpus messages (mean {avg_len:.0f} chars):")
+    print(f"  keyword baseline     {r_kw:10.0f} msg/s")
+    print(f"  feature extraction   {r_feat:10.0f} msg/s")
+    print(f"  classify()           {r_clf:10.0f} msg/s   ({r_kw / r_clf:.1f}x slower than keywords, "
+          f"{r_feat / r_clf:.1f}x the cost of extracting features alone; {1000 / r_clf:.2f} ms/msg)")
+
+    model = resources.files("deskintake").joinpath("model", "classifier.json")
+    size = len(model.read_bytes())
+    n_feats = len(json.loads(model.read_text("utf-8"))["weights"])
+    print(f"model file: {size / 1e6:.2f} MB, {n_feats} weighted features")
+
+    bare = cold("pass", args.repeat)
+    js = cold("import json", args.repeat)
+    dom = cold("import deskintake.domain.model", args.repeat)
+    first = cold("from deskintake.domain.classify import classify; classify('', 'min pulsa sy blm masuk')", args.repeat)
+    print(f"cold start (median of {args.repeat} fresh interpreters):")
+    print(f"  bare interpreter                      {bare * 1000:7.1f} ms")
+    print(f"  import json                           {js * 1000:7.1f} ms  ({js / bare:.2f}x bare)")
+    print(f"  import deskintake.domain.model        {dom * 1000:7.1f} ms  ({dom / js:.2f}x json)")
+    print(f"  import classify + first classify()    {first * 1000:7.1f} ms  ({first / js:.2f}x json, "
+          f"{first / dom:.2f}x domain.model)")
+    extra = (first - dom) * 1000
+    print(f"  classifier's own cold-start cost      {extra:7.1f} ms  (budget 20 ms: {'ok' if extra < 20 else 'OVER'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""Ticket listings for agents from the table's indexes (never a Scan): filters, search, counts.
+
+A listing is one DynamoDB Query on an index partition, newest first:
+
+    ByStatus  gsi1pk = "<brand>#<status>"   one status (the inbox tabs)
+    ByBrand   gsi2pk = "<brand>#all"        every status
+
+Filters (category, priority, channel, language, assignee, needs-triage, SLA, free text) are a
+FilterExpression on that Query. DynamoDB applies `Limit` before the filter, so a filtered page
+may need several Query calls; each call is bounded and the walk stops at a read budget, handing
+back a cursor so the caller can go on ("search further"). Free-text search is therefore a
+filtered walk of the partition: cost grows with the number of tickets in the status partition
+(about 1 MB of index data per call), not with the number of matches.
+
+Cursors are the Query's LastEvaluatedKey (or the key of the last ticket returned), as base64
+JSON, tagged with the index so a cursor cannot be replayed against another listing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from deskintake.adapters._dynamo import from_attrs, raise_transient, to_attrs
+from deskintake.adapters.dynamodb_tickets import ticket_from_item
+from deskintake.domain.model import Category, TicketStatus
+from deskintake.domain.ticket import Ticket
+
+STATUS_INDEX = ("ByStatus", "gsi1pk", "gsi1sk")
+BRAND_INDEX = ("ByBrand", "gsi2pk", "gsi2sk")
+MAX_LIMIT = 100
+READ_BUDGET_ITEMS = 4000  # items one listing request may read through before it hands back a cursor
+UNASSIGNED = "-"  # the assignee filter value for "nobody"
+
+
+class InvalidCursorError(ValueError):
+    """The cursor was not issued for this listing (or was altered)."""
+
+
+@dataclass(frozen=True)
+class SlaWindow:
+    """A first-response target per priority: `cutoff` = now minus the target."""
+
+    priority: str
+    breached_before: str  # ISO time: tickets created before this are past their target
+    due_soon_before: str  # ISO time: created before this (and not breached) are due soon
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What an agent asked to see. Empty fields do not filter."""
+
+    brand: str = "default"
+    status: TicketStatus | None = None  # None: every status
+    category: Category | None = None
+    priority: str | None = None
+    channel: str | None = None
+    lang: str | None = None
+    assignee: str | None = None  # UNASSIGNED for tickets with nobody assigned
+    needs_triage: bool | None = None
+    sla: str | None = None  # "breached" | "due_soon"
+    sla_windows: Sequence[SlaWindow] = ()
+    text: str | None = None
+    include_spam: bool = False  # spam stays out of the default view (TAXONOMY.md)
+    oldest_first: bool = False
+    limit: int = 25
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[Ticket]
+    cursor: str | None  # None: nothing further
+    read: int  # index items DynamoDB evaluated for this page (what it cost)
+    calls: int  # Query calls made
+    partial: bool = False  # stopped at the read budget before filling the page
+
+
+@dataclass
+class _Filter:
+    parts: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, expression: str, names: dict[str, str], values: dict[str, Any]) -> None:
+        self.parts.append(expression)
+        self.names.update(names)
+        self.values.update(values)
+
+
+def iso(at: datetime) -> str:
+    """A time as the ticket items store it (pydantic's JSON form, UTC, 'Z')."""
+    text = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return text
+
+
+class DynamoTicketQueries:
+    """Listings and counts for the agents' API, over the ticket table's indexes."""
+
+    def __init__(self, client: Any, table_name: str, *, counts_ttl_seconds: float = 5.0) -> None:
+        self._db = client
+        self._table = table_name
+        self._counts_ttl = counts_ttl_seconds
+        self._counts_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    # -- listing ------------------------------------------------------------------------
+
+    def list(self, query: TicketQuery) -> TicketPage:
+        index, pk_attr, sk_attr = STATUS_INDEX if query.status is not None else BRAND_INDEX
+        pk_value = f"{query.brand}#{query.status}" if query.status is not None else f"{query.brand}#all"
+        limit = max(1, min(query.limit, MAX_LIMIT))
+        flt = _filters(query)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": pk_attr, **flt.names},
+            "ExpressionAttributeValues": {":pk": {"S": pk_value}, **to_attrs(flt.values)},
+            "ScanIndexForward": query.oldest_first,
+        }
+        if flt.parts:
+            kwargs["FilterExpression"] = " AND ".join(f"({p})" for p in flt.parts)
+        start = decode_cursor(query.cursor, index) if query.cursor else None
+        tickets: list[Ticket] = []
+        read = calls = 0
+        key_names = ("pk", "sk", pk_attr, sk_attr)
+        while True:
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = start
+            # Unfiltered: ask for exactly what is missing. Filtered: read in larger bites, since
+            # Limit counts items evaluated before the filter.
+            kwargs["Limit"] = (limit - len(tickets)) if not flt.parts else max(100, limit * 4)
+            response = self._query(kwargs)
+            calls += 1
+            read += int(response.get("ScannedCount", 0))
+            items = response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            for position, item in enumerate(items):
+                tickets.append(ticket_from_item(item))
+                if len(tickets) == limit:
+                    more_here = position < len(items) - 1
+                    if more_here:
+                        cursor_key = {k: item[k] for k in key_names if k in item}
+                        return TicketPage(tickets, encode_cursor(cursor_key, index), read, calls)
+                    return TicketPage(tickets, encode_cursor(last, index) if last else None, read, calls)
+            if not last:
+                return TicketPage(tickets, None, read, calls)
+            start = last
+            if read >= READ_BUDGET_ITEMS:
+                return TicketPage(tickets, encode_cursor(last, index), read, calls, partial=True)
+
+    # -- counts -------------------------------------------------------------------------
+
+    def counts(self, brand: str = "default") -> dict[str, Any]:
+        """Tickets per status, and per category among the open and waiting ones.
+
+        Counting reads the index partitions (Select=COUNT / a one-attribute projection), so the
+        result is cached for a few seconds: every agent's dashboard polls it.
+        """
+        with self._lock:
+            cached = self._counts_cache.get(brand)
+            if cached and time.monotonic() - cached[0] < self._counts_ttl:
+                return cached[1]
+        by_status = {str(s): self._count_status(brand, s) for s in TicketStatus}
+        by_category: Counter[str] = Counter()
+        triage = 0
+        for status in (TicketStatus.OPEN, TicketStatus.WAITING):
+            for item in self._project(brand, status, "category, needs_triage"):
+                data = from_attrs(item)
+                by_category[str(data.get("category", ""))] += 1
+                triage += 1 if data.get("needs_triage") and status == TicketStatus.OPEN else 0
+        result: dict[str, Any] = {"by_status": by_status, "by_category": dict(by_category),
+                                  "needs_triage": triage}
+        with self._lock:
+            self._counts_cache[brand] = (time.monotonic(), result)
+        return result
+
+    def _count_status(self, brand: str, status: TicketStatus) -> int:
+        total = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": STATUS_INDEX[0], "Select": "COUNT",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"{brand}#{status}"}},
+        }
+        while True:
+            response = self._query(kwargs)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _project(self, brand: str, status: TicketStatus, projection: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": STATUS_INDEX[0],
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"{brand}#{status}"}},
+            "ProjectionExpression": projection,
+        }
+        while True:
+            response = self._query(kwargs)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _query(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = self._db.query(**kwargs)
+        except ClientError as exc:
+            raise_transient(exc)
+            raise
+        return response
+
+
+def _filters(query: TicketQuery) -> _Filter:
+    flt = _Filter()
+    for attr, value in (("category", query.category), ("priority", query.priority),
+                        ("channel", query.channel), ("lang", query.lang)):
+        if value:
+            flt.add(f"#{attr} = :{attr}", {f"#{attr}": attr}, {f":{attr}": str(value)})
+    if query.category is None and not query.include_spam:
+        flt.add("#category <> :spam", {"#category": "category"}, {":spam": str(Category.SPAM)})
+    if query.assignee == UNASSIGNED:
+        flt.add("attribute_not_exists(#assignee)", {"#assignee": "assignee"}, {})
+    elif query.assignee:
+        flt.add("#assignee = :assignee", {"#assignee": "assignee"}, {":assignee": query.assignee})
+    if query.needs_triage is not None:
+        flt.add("#triage = :triage", {"#triage": "needs_triage"}, {":triage": query.needs_triage})
+    if query.sla in {"breached", "due_soon"} and query.sla_windows:
+        flt.add(*_sla_filter(query.sla, query.sla_windows))
+    if query.text and (needle := " ".join(query.text.split()).casefold()):
+        flt.add("contains(#search, :text)", {"#search": "search"}, {":text": needle})
+    return flt
+
+
+def _sla_filter(kind: str, windows: Sequence[SlaWindow]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Open tickets with no first response whose target has passed (or passes soon)."""
+    names = {"#st": "status", "#fr": "first_response_at", "#pr": "priority", "#ca": "created_at"}
+    values: dict[str, Any] = {":open": str(TicketStatus.OPEN)}
+    ors = []
+    for n, window in enumerate(windows):
+        values[f":sp{n}"] = window.priority
+        values[f":sb{n}"] = window.breached_before
+        if kind == "breached":
+            ors.append(f"(#pr = :sp{n} AND #ca < :sb{n})")
+        else:
+            values[f":ss{n}"] = window.due_soon_before
+            ors.append(f"(#pr = :sp{n} AND #ca >= :sb{n} AND #ca < :ss{n})")
+    expression = f"#st = :open AND attribute_not_exists(#fr) AND ({' OR '.join(ors)})"
+    return expression, names, values
+
+
+def encode_cursor(key: dict[str, Any], index: str) -> str:
+    raw = json.dumps({"i": index, "k": key}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, index: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursorError("cursor is not valid") from exc
+    key = data.get("k") if isinstance(data, dict) else None
+    if data.get("i") != index or not isinstance(key, dict) or not key:
+        raise InvalidCursorError("cursor belongs to another listing")
+    for name, value in key.items():
+        if name not in {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"} or not (
+                isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)):
+            raise InvalidCursorError("cursor is not valid")
+    return dict(key)
+
+
+# -- category corrections (kept for retraining) -------------------------------------------
+
+
+class DynamoCorrections:
+    """Agents' category corrections, one partition per brand, oldest first."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def record(self, correction: dict[str, Any]) -> None:
+        brand = correction.get("brand", "default")
+        sk = f"{correction['at']}#{correction['ticket_id']}"
+        self._db.put_item(TableName=self._table, Item=to_attrs({
+            **correction, "pk": f"C#{brand}", "sk": sk, "kind": "correction"}))
+
+    def all(self, brand: str = "default") -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"C#{brand}"}},
+        }
+        while True:
+            response = self._db.query(**kwargs)
+            for item in response.get("Items", []):
+                data = from_attrs(item)
+                yield {k: v for k, v in data.items() if k not in {"pk", "sk", "kind"}}
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,120 @@
+"""One contract, two implementations: the DynamoDB adapter in moto and the in-memory fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundError
+from deskintake.domain.model import Category, Channel, Classification, InboundMessage, Lang, Priority
+from deskintake.domain.ticket import Message, Ticket, TimelineEvent
+from tests.fakes import InMemoryTicketRepository
+
+T0 = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["dynamodb", "fake"])
+def repo(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if request.param == "fake":
+        yield InMemoryTicketRepository()
+        return
+    from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
+
+    stack = request.getfixturevalue("moto_stack")
+    yield DynamoTicketRepository(stack["client"]("dynamodb"), stack["env"]["DESKINTAKE_TABLE"])
+
+
+def inbound(mid: str, customer: str = "a@example.net", channel: Channel = Channel.EMAIL,
+            at: datetime = T0) -> InboundMessage:
+    return InboundMessage(channel=channel, external_id=mid, customer=customer, subject="s",
+                          text="kartu 411111******1111 dipakai orang", lang=Lang.ID, received_at=at)
+
+
+def opened(mid: str, ticket_id: str = "TKT-AAAAAAA", **kw: Any) -> tuple[Ticket, Message]:
+    msg = inbound(mid, **kw)
+    cls = Classification(category=Category.CARD_FRAUD, priority=Priority.URGENT, confidence=0.91,
+                         lang=Lang.ID, explanation=["rule: card"], entities={"card": {"last4": "1111"}})
+    ticket = Ticket.open(msg, cls, ticket_id=ticket_id)
+    return ticket, Message.from_inbound(ticket.id, msg)
+
+
+def test_a_created_ticket_reads_back_whole(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    repo.create(ticket, message, open_key=None)
+
+    assert repo.get(ticket.id) == ticket
+    assert repo.messages(ticket.id) == [message]
+    assert repo.find_message(Channel.EMAIL, "<M1@X>") == (ticket.id, message.id)
+
+
+def test_the_same_external_id_cannot_be_stored_twice(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    repo.create(ticket, message, open_key=None)
+    other, again = opened("m1@x", ticket_id="TKT-BBBBBBB")
+
+    with pytest.raises(DuplicateError):
+        repo.create(other, again, open_key=None)
+    with pytest.raises(NotFoundError):
+        repo.get("TKT-BBBBBBB")
+
+
+def test_a_taken_ticket_number_or_open_conversation_is_a_conflict(repo: Any) -> None:
+    ticket, message = opened("u1", channel=Channel.TELEGRAM)
+    repo.create(ticket, message, open_key="telegram#a@example.net")
+    same_number, m2 = opened("u2", channel=Channel.TELEGRAM)
+    with pytest.raises(ConflictError):
+        repo.create(same_number, m2, open_key=None)
+    other, m3 = opened("u3", ticket_id="TKT-CCCCCCC", channel=Channel.TELEGRAM)
+    with pytest.raises(ConflictError):
+        repo.create(other, m3, open_key="telegram#a@example.net")
+    assert repo.open_ticket_for("telegram#a@example.net") == ticket.id
+
+
+def test_append_checks_the_version(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    repo.create(ticket, message, open_key=None)
+    reply = inbound("<m2@x>", at=T0 + timedelta(minutes=1))
+    updated = ticket.customer_replied(reply)
+    repo.append(updated, Message.from_inbound(ticket.id, reply), expected_version=ticket.version)
+
+    stale = ticket.customer_replied(inbound("<m3@x>"))
+    with pytest.raises(ConflictError):
+        repo.append(stale, Message.from_inbound(ticket.id, inbound("<m3@x>")), expected_version=ticket.version)
+    assert repo.get(ticket.id).message_count == 2
+    assert len(repo.messages(ticket.id)) == 2
+
+
+def test_threading_finds_a_ticket_by_any_known_message_id_in_trust_order(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    repo.create(ticket, message, open_key=None)
+    repo.index_message_id(Channel.EMAIL, "0100018abc-ses", ticket.id, "ack")
+
+    assert repo.find_ticket_by_message_ids(["<nope@x>", "<0100018abc-ses@eu-west-1.amazonses.com>"]) == ticket.id
+    assert repo.find_ticket_by_message_ids(["<nope@x>"]) is None
+
+
+def test_repeats_and_events_and_message_updates(repo: Any) -> None:
+    ticket, message = opened("u1", channel=Channel.TELEGRAM)
+    repo.create(ticket, message, open_key=None)
+    repo.bump_repeat(ticket.id, message.id, "u2", Channel.TELEGRAM)
+    with pytest.raises(DuplicateError):
+        repo.bump_repeat(ticket.id, message.id, "u2", Channel.TELEGRAM)
+    repo.add_event(TimelineEvent(ticket_id=ticket.id, at=T0, kind="classified", detail={"x": 1}))
+    repo.update_message(ticket.id, message.id, delivery_status="read")
+
+    (stored,) = repo.messages(ticket.id)
+    assert stored.repeat_count == 2 and stored.delivery_status == "read"
+    assert [e.kind for e in repo.events(ticket.id)] == ["classified"]
+    assert repo.find_message(Channel.TELEGRAM, "u2") == (ticket.id, message.id)
+
+
+def test_release_open_key_only_for_its_own_ticket(repo: Any) -> None:
+    ticket, message = opened("u1", channel=Channel.TELEGRAM)
+    repo.create(ticket, message, open_key="telegram#x")
+    repo.release_open_key("telegram#x", "TKT-OTHER00")
+    assert repo.open_ticket_for("telegram#x") == ticket.id
+    repo.release_open_key("telegram#x", ticket.id)
+    assert repo.open_ticket_for("telegram#x") is None
