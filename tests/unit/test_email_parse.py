@@ -276,3 +276,62 @@ def test_command_prints_one_line_per_file_in_order_and_errors_inline(tmp_path: P
         "defects",
     ):
         assert key in records[0]
+
+
+def _plain(subject: str, body: str, extra: str = "") -> bytes:
+    return (
+        f"From: a@example.com\r\nSubject: {subject}\r\n{extra}"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Delivery failed for my pulsa",
+        "退信用卡年费",
+        "短信未送达",
+        "Vacation promo question",
+        "Re: kode OTP",
+    ],
+)
+def test_customer_subjects_that_sound_like_bounces_are_not_loops(subject: str) -> None:
+    assert parse_email(_plain(subject, "tolong dibantu")).is_auto is False
+
+
+@pytest.mark.parametrize(
+    ("subject", "extra"),
+    [
+        ("Undeliverable: Re: saldo", ""),
+        ("自动回复：您好", ""),
+        ("Balasan Otomatis: saldo", ""),
+        ("Out of Office: saldo", ""),
+        ("hello", "Precedence: bulk\r\n"),
+        ("hello", "List-Unsubscribe: <mailto:u@example.com>\r\n"),
+        ("hello", "X-Autoreply: yes\r\n"),
+    ],
+)
+def test_auto_replies_and_bulk_mail_are_loops(subject: str, extra: str) -> None:
+    assert parse_email(_plain(subject, "hi", extra)).is_auto is True
+
+
+def test_bottom_posted_reply_keeps_the_answer_below_the_quote() -> None:
+    body = (
+        "On Mon, 3 Jun 2024 at 10:00, CS <cs@example.com> wrote:\r\n> old question\r\nmy answer\r\n"
+    )
+    assert parse_email(_plain("Re: x", body)).text == "my answer"
+
+
+def test_transfer_details_in_the_customers_own_text_are_not_a_quote_header() -> None:
+    body = (
+        "Transfer saya:\r\nDari: BCA\r\nKepada: DANA\r\nJumlah: 50.000\r\n\r\nbelum masuk kak\r\n"
+    )
+    text = parse_email(_plain("saldo", body)).text
+    assert "Dari: BCA" in text and "belum masuk kak" in text
+
+
+def test_sign_off_is_removed_only_at_the_end() -> None:
+    body = "Halo,\r\nTerima kasih\r\nsaldo saya belum masuk sejak kemarin, tolong dicek ya?\r\n\r\nSalam,\r\nBudi\r\n"
+    assert parse_email(_plain("saldo", body)).text == (
+        "Halo,\nTerima kasih\nsaldo saya belum masuk sejak kemarin, tolong dicek ya?"
+    )

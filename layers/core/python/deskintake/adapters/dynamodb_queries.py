@@ -26,7 +26,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -35,55 +34,16 @@ from deskintake.adapters._dynamo import from_attrs, raise_transient, to_attrs
 from deskintake.adapters.dynamodb_tickets import ticket_from_item
 from deskintake.domain.model import Category, TicketStatus
 from deskintake.domain.ticket import Ticket
+from deskintake.services.tickets import UNASSIGNED, SlaWindow, TicketPage, TicketQuery
 
 STATUS_INDEX = ("ByStatus", "gsi1pk", "gsi1sk")
 BRAND_INDEX = ("ByBrand", "gsi2pk", "gsi2sk")
 MAX_LIMIT = 100
 READ_BUDGET_ITEMS = 4000  # items one listing request may read through before it hands back a cursor
-UNASSIGNED = "-"  # the assignee filter value for "nobody"
 
 
 class InvalidCursorError(ValueError):
     """The cursor was not issued for this listing (or was altered)."""
-
-
-@dataclass(frozen=True)
-class SlaWindow:
-    """A first-response target per priority: `cutoff` = now minus the target."""
-
-    priority: str
-    breached_before: str  # ISO time: tickets created before this are past their target
-    due_soon_before: str  # ISO time: created before this (and not breached) are due soon
-
-
-@dataclass(frozen=True)
-class TicketQuery:
-    """What an agent asked to see. Empty fields do not filter."""
-
-    brand: str = "default"
-    status: TicketStatus | None = None  # None: every status
-    category: Category | None = None
-    priority: str | None = None
-    channel: str | None = None
-    lang: str | None = None
-    assignee: str | None = None  # UNASSIGNED for tickets with nobody assigned
-    needs_triage: bool | None = None
-    sla: str | None = None  # "breached" | "due_soon"
-    sla_windows: Sequence[SlaWindow] = ()
-    text: str | None = None
-    include_spam: bool = False  # spam stays out of the default view (TAXONOMY.md)
-    oldest_first: bool = False
-    limit: int = 25
-    cursor: str | None = None
-
-
-@dataclass(frozen=True)
-class TicketPage:
-    tickets: list[Ticket]
-    cursor: str | None  # None: nothing further
-    read: int  # index items DynamoDB evaluated for this page (what it cost)
-    calls: int  # Query calls made
-    partial: bool = False  # stopped at the read budget before filling the page
 
 
 @dataclass
@@ -96,12 +56,6 @@ class _Filter:
         self.parts.append(expression)
         self.names.update(names)
         self.values.update(values)
-
-
-def iso(at: datetime) -> str:
-    """A time as the ticket items store it (pydantic's JSON form, UTC, 'Z')."""
-    text = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return text
 
 
 class DynamoTicketQueries:
@@ -296,7 +250,7 @@ class DynamoCorrections:
         brand = correction.get("brand", "default")
         sk = f"{correction['at']}#{correction['ticket_id']}"
         self._db.put_item(TableName=self._table, Item=to_attrs({
-            **correction, "pk": f"C#{brand}", "sk": sk, "kind": "correction"}))
+            **correction, "pk": f"C#{brand}", "sk": sk, "item_type": "correction"}))
 
     def all(self, brand: str = "default") -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
@@ -307,7 +261,7 @@ class DynamoCorrections:
             response = self._db.query(**kwargs)
             for item in response.get("Items", []):
                 data = from_attrs(item)
-                yield {k: v for k, v in data.items() if k not in {"pk", "sk", "kind"}}
+                yield {k: v for k, v in data.items() if k not in {"pk", "sk", "item_type"}}
             if "LastEvaluatedKey" not in response:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

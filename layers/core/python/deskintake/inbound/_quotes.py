@@ -96,7 +96,7 @@ _MAX_SIGNOFF_TAIL = 4
 
 
 _WINDOW_START = re.compile(
-    r"^(?:>\s?)*[-\s]*(?:On|Pada|Am|Le|El|Em|Il|Op|Den|Dne|W dniu|\S*\d)", re.IGNORECASE
+    r"^(?:>\s?)*[-\s]*(?:On|Pada|Am|Le|El|Em|Il|Op|Den|Dne|W dniu|.{0,20}\d)", re.IGNORECASE
 )
 
 
@@ -116,13 +116,13 @@ def _attribution_at(lines: list[str], i: int) -> bool:
 
 
 def _header_block_at(lines: list[str], i: int) -> bool:
+    # "From: Jakarta / To: Bali" or "Dari: BCA / Kepada: DANA" in a customer's own text is not a
+    # quote header: ask for an address on the From line, or for a fuller block.
     if not _FROM_LINE.match(lines[i]):
         return False
-    others = 0
-    for line in lines[i + 1 : i + 7]:
-        if _OTHER_LINE.match(line):
-            others += 1
-    return others >= 1
+    others = sum(1 for line in lines[i + 1 : i + 7] if _OTHER_LINE.match(line))
+    has_address = "@" in lines[i] or "mailto:" in lines[i].lower()
+    return others >= 3 or (others >= 1 and has_address)
 
 
 def _cut_index(lines: list[str]) -> int | None:
@@ -135,6 +135,7 @@ def _cut_index(lines: list[str]) -> int | None:
     return None
 
 
+_SEPARATOR_ONLY = re.compile(r"^\s*[-_=*~—–·.]{3,}\s*$")
 _CONTACT = re.compile(r"@|https?://|www\.|\+?\d[\d ()-]{6,}")
 
 
@@ -152,6 +153,11 @@ def _strip_signature(lines: list[str]) -> list[str]:
             tail = [x for x in lines[i + 1 :] if x.strip()]
             if len(tail) <= _MAX_SIGNATURE_LINES:
                 return lines[:i]
+        if i and _SEPARATOR_ONLY.match(line):
+            # A rule above a name and a title ("——————\n小满\n活动协调人").
+            tail = [x.strip() for x in lines[i + 1 :] if x.strip()]
+            if len(tail) <= _MAX_SIGNOFF_TAIL and all(_looks_like_signature(x) for x in tail):
+                return lines[:i]
     # A sign-off ("Regards,", "Salam,", "谢谢") followed only by a name and a title or two.
     content = [i for i, line in enumerate(lines) if line.strip()]
     for pos in range(len(content) - 1, max(-1, len(content) - 2 - _MAX_SIGNOFF_TAIL), -1):
@@ -161,9 +167,6 @@ def _strip_signature(lines: list[str]) -> list[str]:
             if len(tail) <= _MAX_SIGNOFF_TAIL and all(_looks_like_signature(x) for x in tail):
                 return lines[:i]
     return lines
-
-
-_SEPARATOR_ONLY = re.compile(r"^\s*[-_=*~—–·.]{3,}\s*$")
 
 
 def _drop_trailing_rules(lines: list[str]) -> list[str]:

@@ -31,29 +31,31 @@ _BLANK_RUN = re.compile(r"\n{3,}")
 
 # --- loop detection: auto-replies, bounces, lists ---------------------------------------------
 
+# Subjects of bounces and auto-replies. Only phrasings that customers do not use for their own
+# problems: "Delivery failed" may be a customer's pulsa, 短信未送达 an SMS, 退信用卡年费 a refund.
 _AUTO_SUBJECT_START = re.compile(
     r"^\s*(?:\[[^\]]{0,40}\]\s*|\*+\s*)?(?:"
-    r"undeliver|undelivered|delivery status notification|delivery (?:has )?failed|delivery failure"
-    r"|delivery notification|delivery delayed|delayed mail|failure notice|returned mail"
-    r"|mail delivery|message not delivered|non[- ]?delivery|could not be delivered"
-    r"|warning: could not send|mail system error|delivery report|nondeliverable"
+    r"undeliverable|undelivered mail|delivery status notification|delayed mail"
+    r"|failure notice|returned mail|mail delivery (?:failed|failure|subsystem|system)"
+    r"|non[- ]?delivery (?:report|notification)|warning: could not send message"
+    r"|nondeliverable|delivery notification: delivery has (?:failed|been delayed)"
     r"|auto(?:matic)?[- ]?(?:reply|response|answer|antwort|svar)|autoreply|autoresponse"
     r"|automat\w*\s+(?:odpowied|antwort|svar|vastaus|v[áa]lasz|odpov|reply|response|answer"
     r"|r[ée]ponse|respuesta|resposta|risposta|antwoord)|автоматический ответ|自動応答|자동\s?회신"
     r"|otomatik yan[ıi]t|tr[ảa] l[ờo]i t[ựu] [đd][ộo]ng"
-    r"|out of (?:the )?office|ooo\b|away from (?:the |my )?office|on vacation|vacation"
+    r"|out of (?:the )?office|ooo\b|away from (?:the |my )?office|on vacation|vacation reply"
     r"|abwesenheit|r[ée]ponse automatique|respuesta autom[áa]tica|resposta autom[áa]tica"
     r"|risposta automatica|automatisch antwoord|balasan otomatis|balas otomatis"
     r"|jawaban otomatis|pesan otomatis|di luar kantor|sedang cuti|read:|read receipt"
-    r"|自动回复|自動回覆|自動回复|自动答复|自動回復|退信|系统退信|系統退信|邮件退回|未送达|無法投遞"
-    r"|不在办公室|休假"
+    r"|自动回复|自動回覆|自動回复|自动答复|自動回復|系统退信|系統退信|退信通知|邮件退回|郵件退回"
+    r"|邮件未送达|邮件无法送达|郵件無法投遞|不在办公室"
     r")",
     re.IGNORECASE,
 )
 _AUTO_SUBJECT_ANYWHERE = re.compile(
     r"auto[- ]?reply|automatic reply|auto[- ]?response|out of (?:the )?office|undeliverable"
     r"|delivery status notification|mail delivery (?:failed|failure|subsystem|system)"
-    r"|returned mail|failure notice|balasan otomatis|自动回复|自動回覆|自动答复|退信",
+    r"|returned mail|failure notice|balasan otomatis|自动回复|自動回覆|自动答复|系统退信",
     re.IGNORECASE,
 )
 _BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|maildaemon)@", re.I)
@@ -384,7 +386,11 @@ def _walk(msg: Message, fallback: str | None) -> _Body:
 # --- text --------------------------------------------------------------------------------------
 
 
+_INVISIBLE = str.maketrans({"\u200b": None, "\ufeff": None, "\u00a0": " ", "\u202f": " "})
+
+
 def _clean(text: str) -> str:
+    text = text.translate(_INVISIBLE)
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _TRAILING_SPACE.sub("\n", text)
     return _BLANK_RUN.sub("\n\n", text).strip()

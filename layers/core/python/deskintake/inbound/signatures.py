@@ -23,7 +23,7 @@ def _hex_hmac(secret: str, message: bytes) -> str:
 
 def _equal(given: str, expected: str) -> bool:
     # Both sides as bytes: compare_digest refuses non-ASCII str, and a header may carry any.
-    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("ascii"))
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 def _require_secret(secret: str | None, what: str) -> str:
@@ -54,7 +54,7 @@ def verify_whatsapp_handshake(mode: str | None, token: str | None, verify_token:
     """True when a GET is Meta's subscription handshake with our verify token."""
     if not verify_token or mode != "subscribe" or token is None:
         return False
-    return _equal(token, verify_token) if token.isascii() else False
+    return _equal(token, verify_token)
 
 
 def verify_telegram(header: str | None, secret_token: str | None) -> None:

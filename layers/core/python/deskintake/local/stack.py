@@ -67,6 +67,7 @@ class LocalStack:
     def start(self) -> None:
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
+        (cfg.state_dir / "stack.json").unlink(missing_ok=True)
         self.token = self._agent_token()
         self.aws.start()
         env = self.environment()
@@ -79,14 +80,16 @@ class LocalStack:
         self.gateway.start(cfg.host, cfg.http_port)
         if cfg.clock:
             self._start_clock()
-        (cfg.state_dir / "stack.json").write_text(json.dumps(self.describe(), indent=1), encoding="utf-8")
         if cfg.demo and not restored:
             self.load_demo()
+        # Written last: its presence tells commands and tests the stack is ready.
+        (cfg.state_dir / "stack.json").write_text(json.dumps(self.describe(), indent=1), encoding="utf-8")
         self._saver = threading.Thread(target=self._save_loop, name="state-saver", daemon=True)
         self._saver.start()
 
     def stop(self) -> None:
         self._stop.set()
+        (self.config.state_dir / "stack.json").unlink(missing_ok=True)
         if self.clock is not None:
             self.clock.stop()
         if self.smtp is not None:

@@ -1,0 +1,82 @@
+"""Builds the agents' API dependencies once per cold start (lazily, after the env is set)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import Field
+
+from deskintake.domain.model import Channel
+from deskintake.runtime.auth import AuthSettings, settings_from
+from deskintake.runtime.env import CoreEnv, load
+from deskintake.runtime.wiring import client, follow_ups
+
+log = logging.getLogger(__name__)
+
+
+class TicketsApiEnv(CoreEnv):
+    sender: str = Field(alias="DESKINTAKE_SENDER", default="info@support.localhost")
+    sender_name: str = Field(alias="DESKINTAKE_SENDER_NAME", default="Customer Support")
+    brand: str = Field(alias="DESKINTAKE_BRAND", default="default")
+
+
+@functools.cache
+def auth_settings() -> AuthSettings:
+    return settings_from(os.environ)
+
+
+@functools.cache
+def tickets_deps() -> Any:
+    from deskintake.adapters.dynamodb_queries import DynamoCorrections, DynamoTicketQueries
+    from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
+    from deskintake.adapters.eventbridge_events import EventBridgePublisher
+    from deskintake.adapters.ses_sender import SesEmailSender
+    from deskintake.services.tickets import TicketsDeps
+
+    env = load(TicketsApiEnv)
+    db = client("dynamodb")
+    senders: dict[Channel, Any] = {
+        Channel.EMAIL: SesEmailSender(client("ses"), sender=env.sender, sender_name=env.sender_name),
+        **chat_senders(),
+    }
+    return TicketsDeps(
+        tickets=DynamoTicketRepository(db, env.table),
+        queries=DynamoTicketQueries(db, env.table),
+        corrections=DynamoCorrections(db, env.table),
+        events=EventBridgePublisher(client("events"), env.event_bus),
+        senders=senders,
+        follow_ups=follow_ups(),
+        scheduled=scheduled_lister(),
+        brand=env.brand,
+    )
+
+
+def chat_senders() -> Mapping[Channel, Any]:
+    """WhatsApp / Telegram / live-chat senders when the chat adapters are installed."""
+    try:
+        from deskintake.adapters import chat_senders as module
+    except ImportError:
+        return {}
+    for name in ("senders_from_env", "chat_senders", "build_senders", "senders"):
+        factory = getattr(module, name, None)
+        if callable(factory):
+            try:
+                return dict(factory())
+            except Exception:  # noqa: BLE001 - a misconfigured chat channel must not stop the API
+                log.exception("chat senders unavailable")
+                return {}
+    return {}
+
+
+def scheduled_lister() -> Callable[[Any], list[dict[str, Any]]] | None:
+    """The follow-up planner's view of a ticket's scheduled follow-ups, when it offers one."""
+    try:
+        from deskintake.runtime import follow_up_wiring
+    except ImportError:
+        return None
+    lister = getattr(follow_up_wiring, "scheduled_follow_ups", None)
+    return lister if callable(lister) else None

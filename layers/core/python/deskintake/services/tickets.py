@@ -1,0 +1,351 @@
+"""Agents' use cases: list and search, read the whole thread, change, note, reply, count, correct.
+
+Every change is optimistic: the caller says which version it saw, and a ticket that moved on
+since then raises ConflictError (HTTP 409) instead of being overwritten. Category changes are
+kept as corrections for retraining the classifier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from deskintake.domain.errors import ConflictError
+from deskintake.domain.model import Category, Channel, Priority, TicketStatus
+from deskintake.domain.ticket import Direction, Message, Ticket, TimelineEvent
+from deskintake.ports import EventPublisher, FollowUps, NoFollowUps, Sender, TicketRepository
+from deskintake.services import outbox
+
+# First-response targets (TAXONOMY.md, wall-clock here: business hours are the follow-up
+# planner's concern; a ticket outside hours may show as breached early, never late).
+DEFAULT_SLA_TARGETS: Mapping[Priority, timedelta] = {
+    Priority.URGENT: timedelta(minutes=15),
+    Priority.HIGH: timedelta(hours=1),
+    Priority.NORMAL: timedelta(hours=4),
+    Priority.LOW: timedelta(days=1),
+}
+UNASSIGNED = "-"  # the assignee filter value for "nobody"
+
+SlaState = Literal["breached", "due_soon", "ok", "met", "paused", "none"]
+
+
+# -- what listings look like (the query adapter implements TicketQueries) -------------------
+
+
+@dataclass(frozen=True)
+class SlaWindow:
+    """One priority's first-response target as times: created before these is breached / due soon."""
+
+    priority: str
+    breached_before: str
+    due_soon_before: str
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What an agent asked to see. Empty fields do not filter."""
+
+    brand: str = "default"
+    status: TicketStatus | None = None  # None: every status
+    category: Category | None = None
+    priority: Priority | None = None
+    channel: Channel | None = None
+    lang: str | None = None
+    assignee: str | None = None  # UNASSIGNED for tickets with nobody assigned
+    needs_triage: bool | None = None
+    sla: Literal["breached", "due_soon"] | None = None
+    sla_windows: Sequence[SlaWindow] = ()
+    text: str | None = None
+    include_spam: bool = False  # spam stays out of the default view (TAXONOMY.md)
+    oldest_first: bool = False
+    limit: int = 25
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[Ticket]
+    cursor: str | None  # None: nothing further
+    read: int  # index items evaluated for this page (what it cost)
+    calls: int  # queries made
+    partial: bool = False  # stopped at the read budget before the page was full
+
+
+class TicketQueries(Protocol):
+    """Listings and counts from an index (never a scan of the whole table)."""
+
+    def list(self, query: TicketQuery) -> TicketPage: ...
+
+    def counts(self, brand: str = "default") -> dict[str, Any]: ...
+
+
+class CorrectionLog(Protocol):
+    """Agents' category corrections, kept for retraining."""
+
+    def record(self, correction: dict[str, Any]) -> None: ...
+
+    def all(self, brand: str = "default") -> Iterator[dict[str, Any]]: ...
+
+
+@dataclass
+class TicketsDeps:
+    tickets: TicketRepository
+    queries: TicketQueries
+    corrections: CorrectionLog
+    events: EventPublisher
+    senders: Mapping[Channel, Sender] = field(default_factory=dict)
+    follow_ups: FollowUps = field(default_factory=NoFollowUps)
+    scheduled: Callable[[Ticket], list[dict[str, Any]]] | None = None
+    sla_targets: Mapping[Priority, timedelta] = field(default_factory=lambda: dict(DEFAULT_SLA_TARGETS))
+    brand: str = "default"
+
+
+# -- SLA ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sla:
+    state: SlaState
+    due_at: datetime | None = None
+
+
+def due_soon_margin(target: timedelta) -> timedelta:
+    """How long before its target a ticket counts as due soon."""
+    return min(timedelta(minutes=30), target / 3)
+
+
+def sla_of(ticket: Ticket, now: datetime, targets: Mapping[Priority, timedelta]) -> Sla:
+    """The first-response clock of one ticket."""
+    target = targets.get(ticket.priority)
+    if target is None or ticket.category == Category.SPAM or ticket.status in {
+            TicketStatus.RESOLVED, TicketStatus.CLOSED}:
+        return Sla("none")
+    due = ticket.created_at + target
+    if ticket.first_response_at is not None:
+        return Sla("met", due)  # the first-response clock stopped; later replies are not timed
+    if ticket.status == TicketStatus.WAITING:
+        return Sla("paused", due)
+    if now >= due:
+        return Sla("breached", due)
+    return Sla("due_soon" if due - now <= due_soon_margin(target) else "ok", due)
+
+
+def sla_windows(now: datetime, targets: Mapping[Priority, timedelta]) -> list[SlaWindow]:
+    return [SlaWindow(priority=str(p), breached_before=iso(now - t),
+                      due_soon_before=iso(now - t + due_soon_margin(t)))
+            for p, t in targets.items()]
+
+
+def iso(at: datetime) -> str:
+    """A time as ticket items store it (pydantic's JSON form of a UTC time)."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# -- reads -------------------------------------------------------------------------------
+
+
+def list_tickets(query: TicketQuery, deps: TicketsDeps, *, now: datetime) -> TicketPage:
+    """One page of tickets, newest first, filtered as asked."""
+    windows = sla_windows(now, deps.sla_targets) if query.sla else ()
+    return deps.queries.list(dataclasses.replace(query, brand=deps.brand, sla_windows=windows))
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    ticket: Ticket
+    messages: list[Message]  # customer messages and our replies, oldest first
+    notes: list[Message]  # internal notes, oldest first
+    events: list[TimelineEvent]
+    follow_ups: list[dict[str, Any]]
+    sla: Sla
+
+
+def ticket_detail(ticket_id: str, deps: TicketsDeps, *, now: datetime) -> TicketDetail:
+    """The ticket with its whole thread, timeline and planned follow-ups."""
+    ticket = deps.tickets.get(ticket_id)
+    thread = deps.tickets.messages(ticket_id)
+    scheduled = deps.scheduled(ticket) if deps.scheduled is not None else []
+    return TicketDetail(
+        ticket=ticket,
+        messages=[m for m in thread if m.direction != Direction.NOTE],
+        notes=[m for m in thread if m.direction == Direction.NOTE],
+        events=sorted(deps.tickets.events(ticket_id), key=lambda e: e.at),
+        follow_ups=scheduled,
+        sla=sla_of(ticket, now, deps.sla_targets),
+    )
+
+
+def counts(deps: TicketsDeps) -> dict[str, Any]:
+    return deps.queries.counts(deps.brand)
+
+
+# -- changes -----------------------------------------------------------------------------
+
+UPDATABLE = frozenset({"status", "priority", "category", "assignee", "needs_triage"})
+
+
+def update_ticket(ticket_id: str, changes: Mapping[str, Any], *, expected_version: int, agent: str,
+                  deps: TicketsDeps, now: datetime) -> Ticket:
+    """Change status / priority / category / assignee / triage flag, if nobody changed it first."""
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    ticket = deps.tickets.get(ticket_id)
+    _check_version(ticket, expected_version)
+    changed = {k: v for k, v in changes.items() if getattr(ticket, k) != v}
+    if not changed:
+        return ticket
+    if "status" in changed:
+        changed["closed_at"] = now if changed["status"] == TicketStatus.CLOSED else None
+    if "category" in changed:
+        changed.setdefault("needs_triage", False)  # an agent filed it: triage is done
+    updated = ticket.updated(now, **changed)
+    deps.tickets.save(updated, expected_version=ticket.version)
+    for kind, name in (("status_changed", "status"), ("priority_changed", "priority"),
+                       ("category_changed", "category"), ("assigned", "assignee"),
+                       ("triage_changed", "needs_triage")):
+        if name in changed:
+            deps.tickets.add_event(TimelineEvent(
+                ticket_id=ticket.id, at=now, kind=kind, actor=agent,
+                detail={"from": _plain(getattr(ticket, name)), "to": _plain(changed[name])}))
+    if "category" in changed:
+        _record_correction(ticket, changed["category"], agent=agent, deps=deps, now=now)
+    deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": sorted(changed),
+                                          "actor": agent})
+    deps.follow_ups.ticket_changed(updated, now=now, reason=_reason(changed))
+    return updated
+
+
+def add_note(ticket_id: str, text: str, *, agent: str, deps: TicketsDeps, now: datetime) -> Message:
+    """An internal note on the thread: agents see it, the customer never does."""
+    ticket = deps.tickets.get(ticket_id)
+    note = Message(ticket_id=ticket.id, id=Message.make_id(now, f"note:{agent}:{text}"),
+                   direction=Direction.NOTE, channel=ticket.channel, author=agent,
+                   text=text.strip(), created_at=now)
+    deps.tickets.add_message(note)
+    return note
+
+
+def reply(ticket_id: str, text: str, *, agent: str, deps: TicketsDeps, now: datetime,
+          expected_version: int | None = None,
+          status_after: TicketStatus | None = None) -> tuple[Ticket, Message]:
+    """Answer the customer on the ticket's channel through the outbox, then record it."""
+    ticket = deps.tickets.get(ticket_id)
+    if expected_version is not None:
+        _check_version(ticket, expected_version)
+    thread = deps.tickets.messages(ticket_id)
+    inbound = [m for m in thread if m.direction == Direction.INBOUND and m.external_id]
+    last = inbound[-1] if inbound else None
+    is_email = ticket.channel == Channel.EMAIL
+    message = Message(
+        ticket_id=ticket.id, id=Message.make_id(now, f"reply:{agent}:{text}"),
+        direction=Direction.OUTBOUND, channel=ticket.channel, author=agent,
+        subject=reply_subject(ticket) if is_email else "", text=text.strip(), created_at=now,
+        meta={"kind": "reply",
+              "in_reply_to": last.external_id if is_email and last else None,
+              "references": [m.external_id for m in inbound][-20:] if is_email else [],
+              "reply_to_platform_id": last.meta.get("platform_message_id") if last else None},
+    )
+    sent = outbox.deliver(ticket, message, tickets=deps.tickets, senders=deps.senders, now=now)
+    if sent.delivery_status == "failed":
+        return ticket, sent  # kept as failed on the thread; the ticket is not marked answered
+    for _ in range(3):
+        updated = ticket.agent_replied(now)
+        if status_after is not None and status_after != updated.status:
+            updated = updated.with_status(status_after, now)
+        try:
+            deps.tickets.save(updated, expected_version=ticket.version)
+            break
+        except ConflictError:
+            ticket = deps.tickets.get(ticket_id)  # the reply is out: record it on the fresh state
+    else:
+        raise ConflictError(f"{ticket_id}: reply sent but the ticket kept changing")
+    deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="agent_replied",
+                                         actor=agent, detail={"message_id": sent.id}))
+    deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": "agent_replied",
+                                          "actor": agent})
+    deps.follow_ups.ticket_changed(updated, now=now, reason="agent_replied")
+    return updated, sent
+
+
+def reply_subject(ticket: Ticket) -> str:
+    subject = re.sub(r"^\s*((re|fwd?|aw|balas|回复|答复)\s*[:：]\s*)+", "", ticket.subject or "",
+                     flags=re.IGNORECASE)
+    subject = subject.replace(f"[{ticket.id}]", "").strip()
+    return f"Re: [{ticket.id}] {subject}".strip()
+
+
+# -- corrections for retraining -----------------------------------------------------------
+
+
+def _record_correction(ticket: Ticket, new_category: Category, *, agent: str, deps: TicketsDeps,
+                       now: datetime) -> None:
+    first = next((m for m in deps.tickets.messages(ticket.id) if m.direction == Direction.INBOUND), None)
+    deps.corrections.record({
+        "ticket_id": ticket.id, "brand": ticket.brand,
+        "old_category": str(ticket.category), "new_category": str(new_category),
+        "subject": first.subject if first else ticket.subject,
+        "text": first.text if first else ticket.preview,  # masked at intake
+        "lang": str(ticket.lang), "agent": agent, "at": iso(now),
+    })
+
+
+def training_rows(corrections: Iterator[dict[str, Any]]) -> Iterator[dict[str, str]]:
+    """Corrections as training examples; a ticket corrected twice counts once, as last filed."""
+    latest: dict[str, dict[str, Any]] = {}
+    for c in corrections:
+        latest[c["ticket_id"]] = c
+    for c in latest.values():
+        yield {"subject": c.get("subject", ""), "text": c.get("text", ""),
+               "category": c["new_category"], "lang": c.get("lang", "")}
+
+
+# -- display -----------------------------------------------------------------------------
+
+# Sanitised HTML for the dashboard: an allow-list, no images (remote images track readers),
+# only web and mail links; scripts, styles and their contents removed outright.
+_DROP_TAGS = {"img", "map", "area"}
+
+
+def safe_html(html: str | None) -> str | None:
+    """Email HTML reduced by nh3 to an allow-list of tags and attributes that cannot run."""
+    if not html:
+        return None
+    import nh3
+
+    tags = set(nh3.ALLOWED_TAGS) - _DROP_TAGS
+    attributes = {t: set(a) for t, a in nh3.ALLOWED_ATTRIBUTES.items() if t not in _DROP_TAGS}
+    return nh3.clean(
+        html, tags=tags, attributes=attributes,
+        clean_content_tags={"script", "style", "noscript", "template", "iframe", "object"},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+    )
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _check_version(ticket: Ticket, expected_version: int) -> None:
+    if ticket.version != expected_version:
+        raise ConflictError(
+            f"{ticket.id} is at version {ticket.version}, the change was based on {expected_version}")
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if value is not None and not isinstance(value, bool) else value
+
+
+def _reason(changed: Mapping[str, Any]) -> str:
+    return "status_changed" if "status" in changed else "updated"
+
+
+def _event_detail(ticket: Ticket) -> dict[str, Any]:
+    return {"ticket_id": ticket.id, "brand": ticket.brand, "channel": str(ticket.channel),
+            "status": str(ticket.status), "category": str(ticket.category),
+            "priority": str(ticket.priority), "lang": str(ticket.lang), "version": ticket.version}
