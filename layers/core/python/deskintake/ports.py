@@ -109,3 +109,45 @@ class NoFollowUps:
 
     def ticket_changed(self, ticket: Ticket, *, now: datetime, reason: str) -> None:
         return None
+
+
+# ---- follow-ups and SLAs (issue 5) ------------------------------------------------------
+
+from typing import TYPE_CHECKING  # noqa: E402 - kept with the follow-up ports it serves
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from deskintake.domain.follow_up_policy import FollowUpState
+
+
+class FollowUpScheduler(Protocol):
+    """One-time timers for a ticket's follow-ups, one per (ticket, kind), found by name."""
+
+    def schedule(self, ticket_id: str, kind: str, *, fire_at: datetime,
+                 payload: dict[str, Any]) -> str:
+        """Create, or replace, the timer that delivers `payload` at `fire_at`; returns its name."""
+
+    def cancel(self, ticket_id: str, kind: str) -> None:
+        """Remove the timer; one that already fired or never existed is not an error."""
+
+    def get(self, ticket_id: str, kind: str) -> dict[str, Any] | None:
+        """The pending timer's `fire_at` (datetime) and `payload`, or None."""
+
+
+class FollowUpStore(Protocol):
+    """Each ticket's follow-up bookkeeping, an atomic once-only claim, and the open tickets."""
+
+    def load(self, ticket_id: str) -> FollowUpState: ...
+
+    def save(self, state: FollowUpState, *, expected_version: int) -> None:
+        """Store the state if nobody saved since `expected_version` (else ConflictError)."""
+
+    def claim(self, ticket_id: str, key: str) -> bool:
+        """Mark the follow-up occurrence `key` done; False if it already was (exactly once)."""
+
+    def release(self, ticket_id: str, key: str) -> None:
+        """Undo a claim whose action failed, so a retry can act."""
+
+    def open_tickets(self, brand: str) -> Iterator[Ticket]:
+        """Every open or waiting ticket of the brand (the sweep's worklist)."""

@@ -116,11 +116,11 @@ class LocalAws:
         return True
 
 
-def _ignore_exists(create: Any) -> None:
+def _ignore_exists(create: Any, **kwargs: Any) -> None:
     from botocore.exceptions import ClientError
 
     try:
-        create()
+        create(**kwargs)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if "Exist" not in code and "AlreadyOwned" not in code and code != "ConflictException":
@@ -141,19 +141,19 @@ def create_template_resources(template: LocalTemplate, client: Any, *, verified_
         }
         if props.get("GlobalSecondaryIndexes"):
             kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        _ignore_exists(lambda: ddb.create_table(**kwargs))
+        _ignore_exists(ddb.create_table, **kwargs)
     for name in t.of_type("AWS::S3::Bucket"):
-        _ignore_exists(lambda: s3.create_bucket(
-            Bucket=t.local_name(name), CreateBucketConfiguration={"LocationConstraint": REGION}))
+        _ignore_exists(s3.create_bucket, Bucket=t.local_name(name),
+                       CreateBucketConfiguration={"LocationConstraint": REGION})
     for name in t.of_type("AWS::SQS::Queue"):
-        _ignore_exists(lambda: sqs.create_queue(QueueName=name))
+        _ignore_exists(sqs.create_queue, QueueName=name)
     for name in t.of_type("AWS::Events::EventBus"):
-        _ignore_exists(lambda: events.create_event_bus(Name=t.local_name(name)))
+        _ignore_exists(events.create_event_bus, Name=t.local_name(name))
     groups = t.of_type("AWS::Scheduler::ScheduleGroup")
     if groups:
         scheduler = client("scheduler")
         for name in groups:
-            _ignore_exists(lambda: scheduler.create_schedule_group(Name=t.local_name(name)))
+            _ignore_exists(scheduler.create_schedule_group, Name=t.local_name(name))
     ses = client("ses")
     for address in verified_senders:
         ses.verify_email_identity(EmailAddress=address)

@@ -49,9 +49,9 @@ class CompiledRoute:
             if not part:
                 continue
             if part.endswith("+}"):
-                regex += r"/(?P<%s>.+)" % part[1:-2]
+                regex += rf"/(?P<{part[1:-2]}>.+)"
             elif part.startswith("{"):
-                regex += r"/(?P<%s>[^/]+)" % part[1:-1]
+                regex += rf"/(?P<{part[1:-1]}>[^/]+)"
             else:
                 regex += "/" + re.escape(part)
                 literal += 1

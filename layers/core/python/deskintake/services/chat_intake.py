@@ -1,0 +1,137 @@
+"""Chat intake: a parsed webhook batch is filed through the same core as email.
+
+Messages go through `intake.submit` (dedupe by platform id, one open ticket per customer per
+channel, repeat counting, classification with the pre-chat hint, acknowledgement via the
+outbox). Status updates move our outbound message's delivery state forward only; edits rewrite
+the stored (masked) text and keep what it said before in the message's metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from deskintake.domain.ticket import Direction, Message, TimelineEvent
+from deskintake.inbound.chat import ChatBatch, MessageEdit, StatusUpdate
+from deskintake.ports import RawStore, TicketRepository
+from deskintake.services.intake import IntakeDeps, submit
+
+log = logging.getLogger(__name__)
+
+# Delivery states only move forward: a late "delivered" must not undo "read".
+_RANK = {None: 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4}
+
+
+@dataclass
+class ChatIntakeDeps:
+    intake: IntakeDeps
+    raw: RawStore | None = None
+
+
+@dataclass
+class ChatOutcome:
+    """What a webhook body did; returned to the platform (and to `deskintake chat-send`)."""
+
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+    statuses_applied: int = 0
+    statuses_unmatched: int = 0
+    edits_applied: int = 0
+    ignored: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": True, "tickets": self.tickets, "statuses_applied": self.statuses_applied,
+                "statuses_unmatched": self.statuses_unmatched, "edits_applied": self.edits_applied,
+                "ignored": self.ignored}
+
+
+def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetime) -> ChatOutcome:
+    """File every message, apply every status and edit of one authenticated webhook body."""
+    outcome = ChatOutcome(ignored=list(batch.ignored))
+    if batch.stores_content and deps.raw is not None:
+        # Evidence first: the messages about to be stored point at this object.
+        deps.raw.put(batch.raw_key, body, content_type="application/json")
+    for inbound in batch.messages:
+        result = submit(inbound, deps.intake, now=now)
+        outcome.tickets.append({"ticket_id": result.ticket.id, "message_id": result.message_id,
+                                "created": result.created, "duplicate": result.duplicate,
+                                "repeated": result.repeated, "acknowledged": result.acknowledged})
+    repo = deps.intake.tickets
+    for update in batch.statuses:
+        if apply_status(update, repo, now=now):
+            outcome.statuses_applied += 1
+        else:
+            outcome.statuses_unmatched += 1
+    for edit in batch.edits:
+        applied, filed = apply_edit(edit, deps, now=now)
+        outcome.edits_applied += int(applied)
+        if filed is not None:
+            outcome.tickets.append(filed)
+    return outcome
+
+
+def _stored(repo: TicketRepository, ticket_id: str, message_id: str) -> Message | None:
+    return next((m for m in repo.messages(ticket_id) if m.id == message_id), None)
+
+
+def apply_status(update: StatusUpdate, repo: TicketRepository, *, now: datetime) -> bool:
+    """Record the platform's delivery news on our outbound message; False if it is not ours."""
+    found = repo.find_message(update.channel, update.platform_message_id)
+    if found is None:
+        return False
+    ticket_id, message_id = found
+    message = _stored(repo, ticket_id, message_id)
+    if message is None or message.direction != Direction.OUTBOUND:
+        return False
+    current = message.delivery_status
+    if update.status == "failed":
+        if current in {"delivered", "read", "failed"}:
+            return True  # it arrived after all, or we know already
+        reason = "; ".join(update.errors) or "the platform reported a failure"
+        repo.update_message(ticket_id, message_id, delivery_status="failed", failure=reason[:500])
+        repo.add_event(TimelineEvent(ticket_id=ticket_id, at=now, kind="send_failed",
+                                     detail={"message_id": message_id, "reason": reason[:500],
+                                             "channel": str(update.channel)}))
+        return True
+    if _RANK.get(update.status, 0) > _RANK.get(current, 0) or current == "failed":
+        repo.update_message(ticket_id, message_id, delivery_status=update.status,
+                            meta={**message.meta, f"{update.status}_at": update.at.isoformat()})
+    return True
+
+
+def apply_edit(edit: MessageEdit, deps: ChatIntakeDeps, *, now: datetime) -> tuple[bool, dict[str, Any] | None]:
+    """Rewrite the customer's stored message; file the edit as new if the original is unknown."""
+    repo = deps.intake.tickets
+    found = repo.find_message(edit.channel, edit.external_id)
+    if found is None:
+        if edit.replacement is None:
+            return False, None
+        result = submit(edit.replacement, deps.intake, now=now)
+        return False, {"ticket_id": result.ticket.id, "message_id": result.message_id,
+                       "created": result.created, "duplicate": result.duplicate,
+                       "repeated": result.repeated, "acknowledged": result.acknowledged}
+    ticket_id, message_id = found
+    message = _stored(repo, ticket_id, message_id)
+    # Only the customer who wrote a message may change it.
+    if message is None or message.direction != Direction.INBOUND or message.author != edit.customer:
+        return False, None
+    meta = dict(message.meta)
+    if edit.deleted:
+        if meta.get("deleted_at"):
+            return True, None
+        meta["deleted_at"] = edit.at.isoformat()
+        repo.update_message(ticket_id, message_id, meta=meta)
+        kind = "message_deleted"
+    else:
+        if message.text == edit.text:
+            return True, None  # a retried delivery of an edit we already applied
+        history = list(meta.get("edits") or [])
+        history.append({"at": edit.at.isoformat(), "previous_text": message.text})
+        meta["edits"] = history[-10:]
+        redactions = [r.model_dump(mode="json") for r in edit.redactions]
+        repo.update_message(ticket_id, message_id, text=edit.text, redactions=redactions, meta=meta)
+        kind = "message_edited"
+    repo.add_event(TimelineEvent(ticket_id=ticket_id, at=now, kind=kind, actor="customer",
+                                 detail={"message_id": message_id}))
+    return True, None
