@@ -335,3 +335,19 @@ def test_sign_off_is_removed_only_at_the_end() -> None:
     assert parse_email(_plain("saldo", body)).text == (
         "Halo,\nTerima kasih\nsaldo saya belum masuk sejak kemarin, tolong dicek ya?"
     )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'Subject: x\r\nContent-Type: text/plain; charset="utf\x00-8"\r\n\r\nhello',
+        b"Subject: =?utf-8?B?5Lit5?=\r\n\r\nhello",
+        b"From: raasdnil@gma\xb6l.com\r\nTo: a@b\xe4.com\r\nSubject: x\r\n\r\nhello",
+        b"Content-Type: multipart/mixed; boundary=a\r\n\r\n"
+        + b"--a\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n" * 500,
+        b"Content-Disposition: attachment; filename*=utf-8''%E4%B8\r\n\r\n\xff\xfe",
+    ],
+)
+def test_hostile_mail_parses_to_valid_utf8_json(raw: bytes) -> None:
+    mail = parse_email(raw)
+    json.dumps(mail.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")

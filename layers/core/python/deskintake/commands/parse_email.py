@@ -43,7 +43,13 @@ def run(args: argparse.Namespace) -> int:
     """Print one JSON line per file; unparseable mail carries `error`, and the exit code stays 0."""
     out = sys.stdout
     for path in args.files:
-        out.write(json.dumps(_record(path, bool(getattr(args, "full", False))), ensure_ascii=False))
+        record = _record(path, bool(getattr(args, "full", False)))
+        try:
+            line = json.dumps(record, ensure_ascii=False)
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            line = json.dumps(record)  # escapes anything that is not valid UTF-8
+        out.write(line)
         out.write("\n")
     out.flush()
     return 0

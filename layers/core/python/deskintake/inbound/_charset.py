@@ -81,7 +81,7 @@ def codec_for(label: str | None) -> str | None:
     name = _ALIASES.get(name, name)
     try:
         codec = codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # unknown name, or junk such as NUL inside the label
         return None
     # Python's "utf-16"/"utf-32" need a BOM; keep them, the decode below checks.
     return codec
@@ -181,19 +181,24 @@ _FOLD = re.compile(r"\r?\n[ \t]*")
 
 def _word_bytes(enc: str, payload: str) -> bytes:
     if enc in "bB":
-        raw = payload.encode("ascii", "ignore")
-        raw = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
-        raw += b"=" * (-len(raw) % 4)
+        raw = re.sub(rb"[^A-Za-z0-9+/]", b"", payload.encode("ascii", "ignore"))
+        if len(raw) % 4 == 1:
+            raw = raw[:-1]  # a lone trailing sextet carries no whole byte
         try:
-            return base64.b64decode(raw)
+            return base64.b64decode(raw + b"=" * (-len(raw) % 4))
         except (binascii.Error, ValueError):
-            return base64.b64decode(raw[: len(raw) // 4 * 4] or b"")
+            return b""
     return quopri.decodestring(payload.replace("_", " ").encode("ascii", "ignore"), header=False)
 
 
 def header_bytes(value: str) -> bytes:
     """The octets of a header value as the stdlib parser stored it (surrogate-escaped 8-bit)."""
     return value.encode("utf-8", "surrogateescape")
+
+
+def unescape_8bit(value: str, fallback: str | None = None) -> str:
+    """Turn raw 8-bit header octets (surrogate-escaped by the email package) into text."""
+    return _raw_header_text(value, fallback)
 
 
 def _raw_header_text(value: str, fallback: str | None) -> str:
@@ -257,7 +262,10 @@ def decode_param(value: object, fallback_charset: str | None = None) -> str:
         return ""
     if isinstance(value, tuple):
         label, _lang, text = value
-        data = str(text).encode("latin-1", "surrogateescape")
+        try:
+            data = str(text).encode("latin-1", "surrogateescape")
+        except UnicodeEncodeError:
+            return decode_header(str(text), fallback_charset)
         decoded, _ = decode_bytes(data, label or fallback_charset)
         return decoded.strip()
     return decode_header(str(value), fallback_charset)

@@ -16,7 +16,7 @@ from typing import Any
 
 from deskintake.domain.errors import PayloadError
 from deskintake.domain.model import Attachment, Channel
-from deskintake.inbound.chat import ChatBatch, build_inbound, optional, require
+from deskintake.inbound.chat import ChatBatch, arrival, build_inbound, optional, require
 
 CH = Channel.LIVECHAT
 _EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,255}\.[^@\s<>\"]{2,63}$")
@@ -73,12 +73,23 @@ def parse_livechat(data: dict[str, Any], *, raw_key: str, received_at: datetime)
         text = " ".join(f"[{a.filename}]" for a in attachments)
     batch.messages.append(build_inbound(
         channel=CH, external_id=message_id, customer=customer,
-        customer_name=str(visitor.get("name") or ""), text=text, received_at=received_at,
+        customer_name=str(visitor.get("name") or ""), text=text,
+        received_at=arrival(_iso(data.get("sent_at")), received_at),
         raw_key=raw_key, lang_hint=optional(data, "lang", str, "body"),
         category_hint=category.strip().lower()[:64] if category else None,
         attachments=attachments, meta=meta,
     ))
     return batch
+
+
+def _iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _attachments(data: dict[str, Any]) -> tuple[list[Attachment], list[dict[str, str]]]:

@@ -16,6 +16,7 @@ from deskintake.domain.model import Attachment, Channel
 from deskintake.inbound.chat import (
     ChatBatch,
     MessageEdit,
+    arrival,
     build_inbound,
     epoch,
     masked_edit,
@@ -94,7 +95,8 @@ def _inbound(msg: dict[str, Any], where: str, batch: ChatBatch, update_id: int,
     text, attachments = render(msg, meta)
     return build_inbound(
         channel=CH, external_id=external_id or ext, customer=str(chat["id"]),
-        customer_name=_name(chat, sender), text=text, received_at=received_at,
+        customer_name=_name(chat, sender), text=text,
+        received_at=arrival(epoch(msg.get("date")), received_at),
         raw_key=batch.raw_key, lang_hint=str(sender.get("language_code") or ""),
         attachments=attachments, meta=meta,
     )

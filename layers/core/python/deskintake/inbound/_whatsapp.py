@@ -16,6 +16,7 @@ from deskintake.inbound.chat import (
     ChatBatch,
     MessageEdit,
     StatusUpdate,
+    arrival,
     build_inbound,
     epoch,
     masked_edit,
@@ -33,8 +34,8 @@ def parse_whatsapp(data: dict[str, Any], *, raw_key: str, received_at: datetime)
     batch = ChatBatch(channel=CH, raw_key=raw_key)
     obj = data.get("object")
     entries = data.get("entry")
-    if obj is None and entries is None:
-        raise PayloadError("not a WhatsApp webhook: missing 'object' and 'entry'")
+    if not isinstance(obj, str):
+        raise PayloadError("not a WhatsApp webhook: missing field object")
     if obj != "whatsapp_business_account":
         batch.ignored.append(f"object {obj!r}")
         return batch
@@ -155,6 +156,7 @@ def _message(
         _edit(msg, where, batch, sender, names, meta, received_at)
         return
     text, attachments = render(msg, kind, meta)
+    received_at = arrival(epoch(msg.get("timestamp")), received_at)
     errors = [
         *(_errors(msg.get("errors"))),
         *(_errors(value_errors) if kind == "interactive" else []),

@@ -8,12 +8,12 @@ import re
 from datetime import UTC, datetime
 from email.message import Message
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deskintake.domain.errors import EmailParseError
 from deskintake.domain.model import Attachment, Channel, InboundMessage, Lang, Redaction
 from deskintake.domain.redact import mask, mask_html
-from deskintake.inbound._charset import decode_bytes, decode_header, decode_param
+from deskintake.inbound._charset import decode_bytes, decode_header, decode_param, unescape_8bit
 from deskintake.inbound._quotes import new_text
 
 __all__ = ["EmailParseError", "ParsedEmail", "parse_email", "find_thread_token"]
@@ -109,6 +109,31 @@ class ParsedEmail(BaseModel):
     virus_verdict: str | None = None
     raw_sha256: str = ""
 
+    @field_validator(
+        "message_id",
+        "from_addr",
+        "from_name",
+        "to",
+        "cc",
+        "delivered_to",
+        "subject",
+        "in_reply_to",
+        "references",
+        "text",
+        "full_text",
+        "html",
+        "defects",
+    )
+    @classmethod
+    def _utf8_only(cls, value: object) -> object:
+        # Last line of defence: a lone surrogate from hostile 8-bit headers would make the JSON
+        # unwritable downstream.
+        if isinstance(value, str):
+            return _scrub(value)
+        if isinstance(value, list):
+            return [_scrub(v) if isinstance(v, str) else v for v in value]
+        return value
+
     @property
     def external_id(self) -> str:
         """Message-ID, or a stable id made from the raw bytes when the mail has none."""
@@ -151,6 +176,14 @@ class ParsedEmail(BaseModel):
         )
 
 
+def _scrub(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
 def find_thread_token(subject: str) -> str | None:
     """The ticket token ("TKT-7Q2K9") in a subject, upper-cased; bracketed ones win."""
     m = _THREAD_TOKEN_BRACKETED.search(subject) or _THREAD_TOKEN.search(subject)
@@ -185,7 +218,8 @@ class _Headers:
         out: list[tuple[str, str]] = []
         for name in names:
             for raw in self.raw.get(name, []):
-                text = decode_header(raw, self.fallback) if "=?" not in raw else raw
+                # Encoded words stay encoded while splitting, so a "," inside a name is safe.
+                text = unescape_8bit(raw, self.fallback)
                 text = re.sub(r"\s+", " ", text)
                 pairs = [(n, a) for n, a in getaddresses([text]) if "@" in a]
                 if not pairs:
@@ -263,10 +297,17 @@ def _filename(part: Message, fallback: str | None) -> str:
             name = decode_param(value, fallback)
             # Paths in filenames are never meaningful here and are unsafe downstream.
             name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-            name = _CONTROL.sub("", name)
+            name = _scrub(_CONTROL.sub("", name))
             if name:
                 return name
     return ""
+
+
+def _raw_payload(part: Message) -> object:
+    try:
+        return part.get_payload()
+    except Exception:  # noqa: BLE001 - e.g. a NUL inside the charset parameter
+        return part._payload  # type: ignore[attr-defined]
 
 
 def _payload_bytes(part: Message) -> bytes:
@@ -276,7 +317,7 @@ def _payload_bytes(part: Message) -> bytes:
         data = None
     if isinstance(data, bytes):
         return data
-    raw = part.get_payload()
+    raw = _raw_payload(part)
     if isinstance(raw, str):
         return raw.encode("utf-8", "surrogateescape")
     return b""
@@ -329,58 +370,67 @@ def _walk(msg: Message, fallback: str | None) -> _Body:
         part = stack.pop()
         index += 1
         try:
-            ctype = part.get_content_type().lower().split(";")[0].split()[0]
-        except Exception:  # noqa: BLE001
-            ctype = "text/plain"
-        body.content_types.add(ctype)
-        payload = part.get_payload()
-        if part.is_multipart() and isinstance(payload, list):
-            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
-            continue
-        if ctype.startswith("multipart/"):
-            # A multipart whose boundary never parsed: its raw text is the best body there is.
-            ctype = "text/plain"
-        disposition = (part.get_content_disposition() or "").lower()
-        filename = _filename(part, fallback)
-        is_text_body = (
-            ctype in ("text/plain", "text/html")
-            and disposition != "attachment"
-            and (not filename or disposition == "inline")
-        )
-        if is_text_body:
-            data = _payload_bytes(part)
-            text, note = decode_bytes(data, _charset_label(part) or fallback)
-            if note:
-                body.notes.append(f"part {index} ({ctype}): {note}")
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-            if ctype == "text/plain":
-                if str(part.get_param("format") or "").lower() == "flowed":
-                    delsp = str(part.get_param("delsp") or "").lower() == "yes"
-                    text = _unflow(text, delsp)
-                body.plain.append(text)
-            else:
-                body.html.append(text)
-            continue
-        if ctype in ("message/rfc822", "message/global") and isinstance(payload, list) and payload:
-            inner = payload[0]
-            if isinstance(inner, Message):
-                body.embedded.append(inner)
-                data = inner.as_bytes(policy=inner.policy.clone(linesep="\r\n"))
-            else:
-                data = b""
-        elif part.is_multipart():
-            data = b""
-        else:
-            data = _payload_bytes(part)
-        body.attachments.append(
-            Attachment(
-                filename=filename or _default_filename(ctype, index),
-                content_type=ctype,
-                size=len(data),
-            )
-        )
-        body.payloads.append(data)
+            _visit(part, index, body, stack, fallback)
+        except Exception as exc:  # noqa: BLE001 - one broken part must not lose the others
+            body.notes.append(f"part {index}: skipped ({type(exc).__name__})")
     return body
+
+
+def _visit(
+    part: Message, index: int, body: _Body, stack: list[Message], fallback: str | None
+) -> None:
+    try:
+        ctype = part.get_content_type().lower().split(";")[0].split()[0]
+    except Exception:  # noqa: BLE001
+        ctype = "text/plain"
+    body.content_types.add(ctype)
+    payload = _raw_payload(part)
+    if part.is_multipart() and isinstance(payload, list):
+        stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+        return
+    if ctype.startswith("multipart/"):
+        # A multipart whose boundary never parsed: its raw text is the best body there is.
+        ctype = "text/plain"
+    disposition = (part.get_content_disposition() or "").lower()
+    filename = _filename(part, fallback)
+    is_text_body = (
+        ctype in ("text/plain", "text/html")
+        and disposition != "attachment"
+        and (not filename or disposition == "inline")
+    )
+    if is_text_body:
+        data = _payload_bytes(part)
+        text, note = decode_bytes(data, _charset_label(part) or fallback)
+        if note:
+            body.notes.append(f"part {index} ({ctype}): {note}")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if ctype == "text/plain":
+            if str(part.get_param("format") or "").lower() == "flowed":
+                delsp = str(part.get_param("delsp") or "").lower() == "yes"
+                text = _unflow(text, delsp)
+            body.plain.append(text)
+        else:
+            body.html.append(text)
+        return
+    data = b""
+    if ctype in ("message/rfc822", "message/global") and isinstance(payload, list) and payload:
+        inner = payload[0]
+        if isinstance(inner, Message):
+            body.embedded.append(inner)
+            try:
+                data = inner.as_bytes(policy=inner.policy.clone(linesep="\r\n"))
+            except Exception:  # noqa: BLE001 - a broken embedded message is still attached
+                data = b""
+    elif not part.is_multipart():
+        data = _payload_bytes(part)
+    body.attachments.append(
+        Attachment(
+            filename=filename or _default_filename(ctype, index),
+            content_type=ctype,
+            size=len(data),
+        )
+    )
+    body.payloads.append(data)
 
 
 # --- text --------------------------------------------------------------------------------------
@@ -468,7 +518,10 @@ def _auto_reason(
 ) -> str | None:
     ctype = msg.get_content_type().lower()
     if ctype == "multipart/report":
-        report = str(msg.get_param("report-type") or "").lower()
+        try:
+            report = str(msg.get_param("report-type") or "").lower()
+        except Exception:  # noqa: BLE001
+            report = ""
         return f"multipart/report ({report or 'no report-type'})"
     for part_type, reason in _REPORT_PARTS.items():
         if part_type in body.content_types:

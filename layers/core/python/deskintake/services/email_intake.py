@@ -62,8 +62,11 @@ def process_stored_mail(
     except Exception as exc:  # noqa: BLE001 - hostile mail must be kept, not retried forever
         return _fail(deps, key, f"{type(exc).__name__}: {exc}", now)
     attachments = _store_attachments(parsed, key, deps)
-    inbound = parsed.to_inbound(raw_key=key).model_copy(
-        update={"attachments": attachments, "spam_verdict": spam_verdict})
+    inbound = parsed.to_inbound(raw_key=key)
+    update: dict[str, object] = {"attachments": attachments}
+    if spam_verdict:  # the receipt's verdict wins over a header; none keeps the header's
+        update["spam_verdict"] = spam_verdict
+    inbound = inbound.model_copy(update=update)
     result = intake.submit(inbound, deps.intake, now=now)
     return EmailOutcome(key=key, result=result)
 
