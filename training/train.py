@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-
 from deskintake.domain._features import extract_features
 from deskintake.domain.language import detect_language
 from deskintake.domain.model import Category
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -97,7 +96,9 @@ def load_training_data(corrections: Iterable[Path] = ()) -> list[Example]:
     return data
 
 
-def vectorise(examples: list[Example], vocab: dict[str, int] | None = None) -> tuple[sparse.csr_matrix, dict[str, int]]:
+def vectorise(
+    examples: list[Example], vocab: dict[str, int] | None = None
+) -> tuple[sparse.csr_matrix, dict[str, int]]:
     """Binary features scaled by 1/sqrt(#features of the message), as the scorer does."""
     grow = vocab is None
     vocab = {} if vocab is None else vocab
@@ -143,7 +144,9 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return best_t
 
 
-def export(clf: LogisticRegression, vocab: dict[str, int], temperature: float, prune: float, version: str) -> dict[str, Any]:
+def export(
+    clf: LogisticRegression, vocab: dict[str, int], temperature: float, prune: float, version: str
+) -> dict[str, Any]:
     """The JSON document the pure-Python scorer reads, pruned to the weights that matter."""
     classes = list(clf.classes_)
     coef = clf.coef_.copy()
@@ -157,7 +160,9 @@ def export(clf: LogisticRegression, vocab: dict[str, int], temperature: float, p
         col = coef[:, j]
         keep = np.nonzero(np.abs(col) >= prune)[0]
         if len(keep):
-            weights[inv[j]] = " ".join(f"{k}:{col[k]:.2f}".replace(":0.", ":.").replace(":-0.", ":-.") for k in keep)
+            weights[inv[j]] = " ".join(
+                f"{k}:{col[k]:.2f}".replace(":0.", ":.").replace(":-0.", ":-.") for k in keep
+            )
     return {
         "format": 1,
         "version": version,
@@ -171,8 +176,8 @@ def export(clf: LogisticRegression, vocab: dict[str, int], temperature: float, p
 def train(
     examples: list[Example],
     *,
-    C: float = 20.0,
-    banking_weight: float = 0.5,
+    C: float = 40.0,
+    banking_weight: float = 0.25,
     prune: float = 0.15,
     min_df: int = 2,
     calibrate: bool = True,
@@ -199,7 +204,9 @@ def train(
             full[:, m.classes_] = m.decision_function(X[te])
             oof[te] = full
         temperature = fit_temperature(oof, y)
-        log(f"calibration: temperature {temperature:.2f}, out-of-fold acc {(oof.argmax(1) == y).mean():.3f}")
+        log(
+            f"calibration: temperature {temperature:.2f}, out-of-fold acc {(oof.argmax(1) == y).mean():.3f}"
+        )
     clf = fit(X, y, sw, C)
     doc = export(clf, vocab, temperature, prune, version or time.strftime("lr-%Y%m%d-%H%M%S"))
     log(f"export: {len(doc['weights'])} features kept, {time.time() - t0:.1f}s")
@@ -208,13 +215,20 @@ def train(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "layers/core/python/deskintake/model/classifier.json")
+    ap.add_argument(
+        "--out", type=Path, default=ROOT / "layers/core/python/deskintake/model/classifier.json"
+    )
     ap.add_argument("--corrections", type=Path, action="append", default=[])
-    ap.add_argument("--C", type=float, default=20.0)
-    ap.add_argument("--banking-weight", type=float, default=0.5)
+    ap.add_argument("--C", type=float, default=40.0)
+    ap.add_argument("--banking-weight", type=float, default=0.25)
     ap.add_argument("--prune", type=float, default=0.15)
     args = ap.parse_args(argv)
-    doc = train(load_training_data(args.corrections), C=args.C, banking_weight=args.banking_weight, prune=args.prune)
+    doc = train(
+        load_training_data(args.corrections),
+        C=args.C,
+        banking_weight=args.banking_weight,
+        prune=args.prune,
+    )
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     args.out.write_text(text, "utf-8")
     print(f"wrote {args.out} ({len(text.encode()) / 1e6:.2f} MB)")

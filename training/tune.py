@@ -11,6 +11,7 @@ import sys
 
 from deskintake.commands.eval import evaluate, read_labelled
 from deskintake.domain.classify import load_model
+
 from training.train import ROOT, load_training_data, train
 
 
@@ -28,7 +29,14 @@ def main() -> int:
         (C, bw, 0.15) for C in (5.0, 10.0, 20.0, 40.0) for bw in (0.25, 0.5)
     ]
     for C, bw, prune in grid:
-        doc = train(rest + b77_train, C=C, banking_weight=bw, prune=prune, calibrate=False, log=lambda *_: None)
+        doc = train(
+            rest + b77_train,
+            C=C,
+            banking_weight=bw,
+            prune=prune,
+            calibrate=False,
+            log=lambda *_: None,
+        )
         model = load_model(json.dumps(doc))
         d = evaluate(dev, model=model)
         h = evaluate(hold_rows, model=model)

@@ -1,7 +1,6 @@
 """Classifier behaviour agents rely on: must-not-miss cases, taxonomy boundaries, priorities."""
 
 import pytest
-
 from deskintake.domain.classify import classify
 from deskintake.domain.model import Category, Priority
 
@@ -74,7 +73,10 @@ def test_phishing_that_compromised_the_account_stays_urgent() -> None:
         ("", "Situs slot gacor hari ini, maxwin dijamin! Daftar sekarang bonus new member 100%"),
         ("Info togel", "Bandar togel terpercaya, pasang sekarang"),
         ("", "Platform seperti pluto888 selalu siap membantu, link alternatif tersedia 24 jam"),
-        ("Boost your Google ranking", "We offer SEO services to get your website on the first page of Google."),
+        (
+            "Boost your Google ranking",
+            "We offer SEO services to get your website on the first page of Google.",
+        ),
         ("", "Pinjaman online cair dalam 1 jam tanpa jaminan, bunga rendah!"),
         ("", "Invest in bitcoin today and double your profit in 7 days"),
         ("", "百家乐真人娱乐，注册即送彩金"),
@@ -90,29 +92,44 @@ def test_ses_spam_verdict_fail_is_spam() -> None:
     c = classify("Hello", "Please check my order status", spam_verdict="FAIL")
     assert c.category is Category.SPAM and c.priority is Priority.NONE
     assert "spam verdict" in c.explanation[0]
-    assert classify("", "my top up is still pending", spam_verdict="PASS").category is not Category.SPAM
+    assert (
+        classify("", "my top up is still pending", spam_verdict="PASS").category
+        is not Category.SPAM
+    )
 
 
 # --- boundaries from TAXONOMY.md ------------------------------------------------------------
 
 
 def test_pending_status_is_order_pending_even_when_money_left() -> None:
-    assert cat("sudah bayar, saldo terpotong, tapi status pesanan masih pending dari tadi") == "order_pending"
+    assert (
+        cat("sudah bayar, saldo terpotong, tapi status pesanan masih pending dari tadi")
+        == "order_pending"
+    )
     assert cat("I paid 20 minutes ago and the order is still processing") == "order_pending"
 
 
 def test_success_without_delivery_is_product_not_received() -> None:
-    assert cat("status transaksi sukses tapi pulsa belum masuk ke nomor saya") == "product_not_received"
+    assert (
+        cat("status transaksi sukses tapi pulsa belum masuk ke nomor saya")
+        == "product_not_received"
+    )
     assert cat("订单显示成功，但是话费一直没有到账") == "product_not_received"
 
 
 def test_top_up_that_never_shows_is_payment_refund() -> None:
-    assert cat("saya top up saldo 100rb tapi saldonya tidak bertambah, mohon dicek") == "payment_refund"
+    assert (
+        cat("saya top up saldo 100rb tapi saldonya tidak bertambah, mohon dicek")
+        == "payment_refund"
+    )
 
 
 def test_double_charge_is_payment_refund_but_fees_are_billing() -> None:
     assert cat("I was charged twice for the same voucher, please refund one") == "payment_refund"
-    assert cat("Why is there an annual fee on my credit card statement? Can you waive it?") == "billing_inquiry"
+    assert (
+        cat("Why is there an annual fee on my credit card statement? Can you waive it?")
+        == "billing_inquiry"
+    )
 
 
 def test_own_otp_not_arriving_is_account_access() -> None:
@@ -121,18 +138,29 @@ def test_own_otp_not_arriving_is_account_access() -> None:
 
 
 def test_reward_voucher_not_arriving_is_rewards_points() -> None:
-    assert cat("sudah tukar poin reward dengan voucher belanja tapi vouchernya belum saya terima") == "rewards_points"
+    assert (
+        cat("sudah tukar poin reward dengan voucher belanja tapi vouchernya belum saya terima")
+        == "rewards_points"
+    )
 
 
 def test_partnership_request_is_sales_not_spam() -> None:
-    assert cat("Kami tertarik menjadi reseller resmi produk Anda, boleh minta kontak tim marketing?") == "sales_inquiry"
+    assert (
+        cat("Kami tertarik menjadi reseller resmi produk Anda, boleh minta kontak tim marketing?")
+        == "sales_inquiry"
+    )
 
 
 def test_complaint_escalates_to_high_when_threatening_regulator_or_press() -> None:
-    c = classify("", "Pelayanan CS kalian sangat lambat dan tidak sopan, saya akan lapor ke OJK dan viralkan di medsos")
+    c = classify(
+        "",
+        "Pelayanan CS kalian sangat lambat dan tidak sopan, saya akan lapor ke OJK dan viralkan di medsos",
+    )
     assert c.category is Category.COMPLAINT
     assert c.priority is Priority.HIGH
-    plain = classify("", "Your agents are rude and I waited two hours in the chat queue. Terrible service.")
+    plain = classify(
+        "", "Your agents are rude and I waited two hours in the chat queue. Terrible service."
+    )
     assert plain.category is Category.COMPLAINT
     assert plain.priority is Priority.NORMAL
 
@@ -141,10 +169,13 @@ def test_complaint_escalates_to_high_when_threatening_regulator_or_press() -> No
 
 
 def test_hint_tips_an_ambiguous_message_but_not_a_clear_one() -> None:
-    vague = "tolong dibantu kak"
-    assert cat(vague, hint="credit_limit") == "credit_limit"
+    assert cat("tolong dibantu kak", hint="account_access") == "account_access"
+    assert cat("I have a question about my card", hint="billing_inquiry") == "billing_inquiry"
     # A pre-chat choice does not override a clear card-fraud message.
-    assert cat("kartu kredit saya dipakai transaksi yang tidak saya lakukan", hint="feedback") == "card_fraud"
+    assert (
+        cat("kartu kredit saya dipakai transaksi yang tidak saya lakukan", hint="feedback")
+        == "card_fraud"
+    )
     assert cat("status order saya masih pending dari tadi", hint="feedback") == "order_pending"
 
 
@@ -159,7 +190,9 @@ def test_confidence_is_a_probability_and_lower_for_gibberish() -> None:
 
 
 def test_explanation_names_the_rule_or_the_deciding_words() -> None:
-    fraud = classify("", "Ada transaksi di kartu kredit 411111******1111 yang tidak pernah saya lakukan")
+    fraud = classify(
+        "", "Ada transaksi di kartu kredit 411111******1111 yang tidak pernah saya lakukan"
+    )
     assert fraud.explanation[0].startswith("rule: ") and "card_fraud" in fraud.explanation[0]
     pending = classify("", "order pulsa masih pending dari tadi")
     assert pending.explanation[0].startswith("features: ") and "pending" in pending.explanation[0]

@@ -4,14 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
 from deskintake.domain.classify import classify, load_config
 from deskintake.domain.model import Category
+from pydantic import ValidationError
 
 
 def _raw() -> dict:
-    return load_config().model_dump(mode="json")
+    return load_config().to_document()
 
 
 def test_packaged_config_lists_every_category_once() -> None:
@@ -54,7 +53,9 @@ def test_operator_changes_take_effect(tmp_path: Path) -> None:
     for c in raw["categories"]:
         if c["id"] == "order_pending":
             c["priority"] = "urgent"
-    raw["rules"]["id"].insert(0, {"name": "kata kunci voucher", "category": "rewards_points", "all": [r"\bvoucherku\b"]})
+    raw["rules"]["id"].insert(
+        0, {"name": "kata kunci voucher", "category": "rewards_points", "all": [r"\bvoucherku\b"]}
+    )
     (tmp_path / "t.json").write_text(json.dumps(raw))
     cfg = load_config(tmp_path / "t.json")
     pending = classify("", "order pulsa saya masih pending dari tadi", config=cfg)

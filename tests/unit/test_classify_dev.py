@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from deskintake.commands.eval import evaluate, read_labelled
 
 DEV = Path(__file__).resolve().parents[2] / "data" / "corpus" / "dev"

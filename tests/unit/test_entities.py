@@ -4,7 +4,9 @@ from deskintake.domain.entities import extract_entities
 
 
 def test_order_id_amount_and_time_from_indonesian_chat() -> None:
-    e = extract_entities("gan TRX9920183 masih pending dari jam 14.30 tadi, saldo kepotong Rp 50.000", "id")
+    e = extract_entities(
+        "gan TRX9920183 masih pending dari jam 14.30 tadi, saldo kepotong Rp 50.000", "id"
+    )
     assert e["order_ids"] == ["TRX9920183"]
     assert e["amounts"] == [{"amount": 50000, "currency": "IDR", "text": "Rp 50.000"}]
     assert e["payment_time"] == "14:30"
@@ -12,7 +14,11 @@ def test_order_id_amount_and_time_from_indonesian_chat() -> None:
 
 def test_rupiah_shorthands() -> None:
     e = extract_entities("beli pulsa Rp50rb, trus 25rb lagi, total 1,5jt sebulan", "id")
-    assert [(a["amount"], a["currency"]) for a in e["amounts"]] == [(50000, "IDR"), (25000, "IDR"), (1500000, "IDR")]
+    assert [(a["amount"], a["currency"]) for a in e["amounts"]] == [
+        (50000, "IDR"),
+        (25000, "IDR"),
+        (1500000, "IDR"),
+    ]
     assert e["products"] == ["pulsa"]
 
 

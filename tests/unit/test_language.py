@@ -1,7 +1,6 @@
 """Language detection: Indonesian (formal and chat slang), Chinese (both scripts), English."""
 
 import pytest
-
 from deskintake.domain.language import detect_language
 
 

@@ -67,7 +67,13 @@ def score(gold: Sequence[str], pred: Sequence[str], langs: Sequence[str] | None 
         f1 = 2 * pr * rc / (pr + rc) if pr + rc else 0.0
         per[c] = (pr, rc, f1, tp[c] + fn[c])
     macro = sum(v[2] for v in per.values()) / len(per) if per else 0.0
-    report = Report(len(gold), macro, sum(tp.values()) / len(gold) if gold else 0.0, per, confusion=dict(confusion))
+    report = Report(
+        len(gold),
+        macro,
+        sum(tp.values()) / len(gold) if gold else 0.0,
+        per,
+        confusion=dict(confusion),
+    )
     if langs is not None:
         for lang in sorted(set(langs)):
             idx = [i for i, x in enumerate(langs) if x == lang]
@@ -85,7 +91,12 @@ def read_labelled(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def evaluate(rows: Sequence[dict[str, Any]], *, model: LinearModel | None = None, config_path: str | None = None) -> Report:
+def evaluate(
+    rows: Sequence[dict[str, Any]],
+    *,
+    model: LinearModel | None = None,
+    config_path: str | None = None,
+) -> Report:
     """Classify labelled rows with the full pipeline (rules + model) and score them."""
     config = load_config(config_path) if config_path else None
     pred, langs, details = [], [], []
@@ -114,7 +125,10 @@ def format_report(report: Report, *, confusion: bool = True) -> str:
     for c, (p, r, f1, n) in report.per_category.items():
         lines.append(f"  {c:22s} {p:5.2f} {r:5.2f} {f1:5.2f} {n:5d}")
     if report.per_lang:
-        lines.append("  per language macro-F1: " + "  ".join(f"{k}={v:.3f}" for k, v in report.per_lang.items()))
+        lines.append(
+            "  per language macro-F1: "
+            + "  ".join(f"{k}={v:.3f}" for k, v in report.per_lang.items())
+        )
     if confusion:
         cats = [c.value for c in Category if any(c.value in k for k in report.confusion)]
         abbrev = [c[:6] for c in cats]
@@ -132,10 +146,14 @@ def format_report(report: Report, *, confusion: bool = True) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
-    parser.add_argument("files", nargs="+", type=Path, help='labelled JSONL files (lines with "category")')
+    parser.add_argument(
+        "files", nargs="+", type=Path, help='labelled JSONL files (lines with "category")'
+    )
     parser.add_argument("--config", help="taxonomy.json to use instead of the packaged one")
     parser.add_argument("--model", type=Path, help="model JSON to use instead of the packaged one")
-    parser.add_argument("--errors", action="store_true", help="also print the misclassified messages")
+    parser.add_argument(
+        "--errors", action="store_true", help="also print the misclassified messages"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,17 +18,28 @@ PACKAGED_MODEL = Path(__file__).resolve().parent.parent / "model" / "classifier.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
-    parser.add_argument("--corrections", type=Path, action="append", default=[],
-                        help='JSONL lines {"subject","text","category","lang"} (agents\' corrections)')
+    parser.add_argument(
+        "--corrections",
+        type=Path,
+        action="append",
+        default=[],
+        help='JSONL lines {"subject","text","category","lang"} (agents\' corrections)',
+    )
     parser.add_argument("--out", type=Path, default=PACKAGED_MODEL, help="model file to replace")
-    parser.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (holds training/ and data/)")
-    parser.add_argument("--force", action="store_true", help="write the candidate even if it is worse")
+    parser.add_argument(
+        "--repo", type=Path, default=Path.cwd(), help="repository root (holds training/ and data/)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="write the candidate even if it is worse"
+    )
 
 
 def _training_module(repo: Path) -> ModuleType:
     # training/ lives beside the package, not inside it: it needs scikit-learn, which Lambda never ships.
     if not (repo / "training" / "train.py").exists():
-        raise SystemExit(f"no training/train.py under {repo}; run from the repository root or pass --repo")
+        raise SystemExit(
+            f"no training/train.py under {repo}; run from the repository root or pass --repo"
+        )
     sys.path.insert(0, str(repo))
     return importlib.import_module("training.train")
 
@@ -39,7 +50,9 @@ def accept(candidate: Report, current: Report | None) -> tuple[bool, list[str]]:
         return True, []
     reasons = []
     if candidate.macro_f1 < current.macro_f1 - MACRO_F1_TOLERANCE:
-        reasons.append(f"macro-F1 {candidate.macro_f1:.3f} < {current.macro_f1:.3f} - {MACRO_F1_TOLERANCE}")
+        reasons.append(
+            f"macro-F1 {candidate.macro_f1:.3f} < {current.macro_f1:.3f} - {MACRO_F1_TOLERANCE}"
+        )
     for cat in MUST_NOT_MISS:
         # Hold the recall the current model reaches, or the bar itself when the current one misses it.
         floor = min(current.recall(cat), 0.95)
@@ -62,10 +75,16 @@ def run(args: argparse.Namespace) -> int:
     candidate: LinearModel = load_model(json.dumps(doc))
     dev = read_labelled(sorted((args.repo / "data" / "corpus" / "dev").glob("*.jsonl")))
     if not dev and not args.force:
-        print("no dev split (data/corpus/dev/*.jsonl): refusing to replace the model without a measure (--force)")
+        print(
+            "no dev split (data/corpus/dev/*.jsonl): refusing to replace the model without a measure (--force)"
+        )
         return 1
     new = evaluate(dev, model=candidate) if dev else None
-    old = evaluate(dev, model=load_model(args.out.read_text("utf-8"))) if dev and args.out.exists() else None
+    old = (
+        evaluate(dev, model=load_model(args.out.read_text("utf-8")))
+        if dev and args.out.exists()
+        else None
+    )
     print(f"dev split: {len(dev)} messages")
     if old:
         print(_line("current", old))

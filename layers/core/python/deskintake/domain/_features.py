@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from itertools import groupby
+
+from deskintake.domain.language import is_han
 
 __all__ = ["normalize", "extract_features", "feature_words", "MAX_CHARS"]
 
 # Long emails say what they are about early; the tail is signatures and disclaimers.
 MAX_CHARS = 2000
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|id|co|io|xyz|site|vip|cc|me)\b\S*")
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|id|co|io|xyz|site|vip|cc|me)\b\S*"
+)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 # Masked card numbers ("411111******1111", "4111 11xx xxxx 1111") and long digit runs.
 _CARD = re.compile(r"\b\d{4,6}[ -]?[*xX•]{2,}[\d*xX• -]*\d{4}\b")
 _DIGITS = re.compile(r"\d")
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_HAN}]+|[^\W_{_HAN}]+(?:'[^\W_{_HAN}]+)?", re.UNICODE)
-_IS_HAN = re.compile(rf"[{_HAN}]")
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 
 def normalize(text: str) -> str:
@@ -30,6 +34,16 @@ def normalize(text: str) -> str:
     return _DIGITS.sub("0", text)
 
 
+def _tokens(norm: str) -> Iterator[tuple[bool, str]]:
+    """Word tokens, with runs of Han characters split from Latin letters: (is_han, token)."""
+    for tok in _TOKEN.findall(norm):
+        if max(tok) < "\u3400":  # no Han character: the common case, skip the per-char split
+            yield False, tok
+            continue
+        for han, run in groupby(tok, is_han):
+            yield han, "".join(run)
+
+
 def extract_features(subject: str, text: str) -> list[str]:
     """Return the distinct features of a message: words, word pairs and character n-grams."""
     return list(feature_words(subject, text))
@@ -40,8 +54,8 @@ def feature_words(subject: str, text: str) -> dict[str, str]:
     norm = normalize(f"{subject}\n{text}" if subject else text)
     feats: dict[str, str] = {}
     prev = ""
-    for tok in _TOKEN.findall(norm):
-        if _IS_HAN.match(tok):
+    for han, tok in _tokens(norm):
+        if han:
             # Chinese has no spaces: character 1-3 grams stand in for words, no segmenter needed.
             for n in (1, 2, 3):
                 for i in range(len(tok) - n + 1):

@@ -59,32 +59,30 @@ class LinearModel:
             encoded=data["weights"],
         )
 
-    def _weights(self, feature: str) -> tuple[tuple[int, float], ...]:
+    def _weights(self, feature: str) -> tuple[tuple[int, float], ...] | None:
         hit = self._decoded.get(feature)
         if hit is None:
             raw = self.encoded.get(feature)
-            hit = ()
-            if raw:
-                pairs = (p.split(":") for p in raw.split())
-                hit = tuple((int(k), float(w)) for k, w in pairs)
+            if raw is None:
+                return None  # unknown features are not cached: their number is unbounded
+            hit = tuple((int(k), float(w)) for k, _, w in (p.partition(":") for p in raw.split()))
             self._decoded[feature] = hit
         return hit
 
-    def logits(self, features: list[str]) -> tuple[list[float], dict[str, list[float]]]:
-        """Raw class scores and each known feature's per-class contribution."""
+    def logits(
+        self, features: list[str]
+    ) -> tuple[list[float], dict[str, tuple[tuple[int, float], ...]]]:
+        """Raw class scores and the weights of each known feature of the message."""
         scores = list(self.intercept)
         # Every feature of the message counts in the norm, known or not, as in training.
         value = 1.0 / math.sqrt(len(features)) if features else 0.0
-        used: dict[str, list[float]] = {}
+        used: dict[str, tuple[tuple[int, float], ...]] = {}
         for f in features:
             ws = self._weights(f)
-            if not ws:
-                continue
-            contrib = [0.0] * len(scores)
-            for k, w in ws:
-                scores[k] += w * value
-                contrib[k] = w
-            used[f] = contrib
+            if ws:
+                used[f] = ws
+                for k, w in ws:
+                    scores[k] += w * value
         return scores, used
 
     def probabilities(self, logits: list[float]) -> list[float]:
@@ -114,12 +112,16 @@ def default_config() -> ClassifierConfig:
     return load_config()
 
 
-def _top_words(words: dict[str, str], used: dict[str, list[float]], k: int, scale: float) -> list[str]:
+def _top_words(
+    words: dict[str, str], used: dict[str, tuple[tuple[int, float], ...]], k: int, scale: float
+) -> list[str]:
     """The words whose features pushed hardest towards class `k`, contributions summed per word."""
     per_word: dict[str, float] = {}
     for feature, weights in used.items():
-        word = words[feature]
-        per_word[word] = per_word.get(word, 0.0) + weights[k] * scale
+        for kk, w in weights:
+            if kk == k:
+                word = words[feature]
+                per_word[word] = per_word.get(word, 0.0) + w * scale
     top = sorted(per_word.items(), key=lambda kv: kv[1], reverse=True)[:4]
     return [f"'{w}' ({v:+.2f})" for w, v in top if v > 0]
 
@@ -145,7 +147,9 @@ def classify(
     model: LinearModel | None = None,
 ) -> Classification:
     """Classify one message into a category with priority, calibrated confidence and reasons."""
-    del channel  # accepted for the interface; the current model reads the same text on every channel
+    del (
+        channel
+    )  # accepted for the interface; the current model reads the same text on every channel
     cfg = config or default_config()
     mdl = model or default_model()
     body = f"{subject}\n{text}" if subject else text
@@ -177,10 +181,19 @@ def classify(
             # The pre-chat choice is a prior, not a verdict: it tips close calls only.
             logits[mdl.classes.index(hint_category)] += cfg.hint_weight * mdl.temperature
         probs = mdl.probabilities(logits)
-        best = max(range(len(probs)), key=probs.__getitem__)
+        ranked = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)
+        best = ranked[0]
+        if mdl.classes[best] == Category.SPAM.value and probs[best] < cfg.spam_min_confidence:
+            best = ranked[1]
         category, confidence = mdl.classes[best], probs[best]
         shown = _top_words(words, used, best, 1.0 / math.sqrt(len(feats)) if feats else 0.0)
-        explanation.append("features: " + (", ".join(shown) if shown else "none known; class prior"))
+        explanation.append(
+            "features: " + (", ".join(shown) if shown else "none known; class prior")
+        )
+        if best != ranked[0]:
+            explanation.append(
+                f"spam only at {probs[ranked[0]]:.2f} < {cfg.spam_min_confidence:g}: next best kept"
+            )
         if hint_category:
             explanation.append(f"hint: {hint_category} (prior +{cfg.hint_weight:g})")
 

@@ -21,7 +21,7 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -123,7 +123,10 @@ class BusinessHours(_Frozen):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
     @model_validator(mode="after")
@@ -427,10 +430,10 @@ def _category_follow_ups(ticket: Ticket, config: FollowUpConfig) -> list[FollowU
         orders = ticket.entities.get("order_ids") or []
         return [
             _make(ticket, FollowUpKind.ORDER_CHECK, anchor, check, paid_at=anchor.isoformat(),
-                  anchor=source, order_ids=orders,
+                  counted_from=source, order_ids=orders,
                   task="Check the order status; tell the customer the outcome."),
             _make(ticket, FollowUpKind.ORDER_OPERATOR_CHECK, anchor, second,
-                  paid_at=anchor.isoformat(), anchor=source, order_ids=orders,
+                  paid_at=anchor.isoformat(), counted_from=source, order_ids=orders,
                   task="Still pending after 24 h? Check with the operator; a failed order is "
                        "refunded as store credit."),
         ]
