@@ -25,7 +25,8 @@ from deskintake.domain.model import (
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TICKET_NUMBER_LENGTH = 7
-TICKET_ID_RE = re.compile(r"\bTKT-([0-9A-HJKMNP-TV-Z]{5,})\b", re.IGNORECASE)
+_TOKEN_BRACKETED = re.compile(r"\[\s*(TKT-[0-9A-HJKMNP-TV-Z]{5,26})\s*\]", re.IGNORECASE)
+_TOKEN = re.compile(r"(?<![0-9A-Za-z])(TKT-[0-9A-HJKMNP-TV-Z]{5,26})(?![0-9A-Za-z])", re.IGNORECASE)
 
 
 def new_ticket_id() -> str:
@@ -34,9 +35,12 @@ def new_ticket_id() -> str:
 
 
 def find_ticket_token(subject: str) -> str | None:
-    """The ticket number in a subject line such as 'Re: [TKT-7Q2K9] ...', upper-cased."""
-    match = TICKET_ID_RE.search(subject or "")
-    return f"TKT-{match.group(1).upper()}" if match else None
+    """The ticket number in a subject line such as 'Re: [TKT-7Q2K9] ...', upper-cased.
+
+    A bracketed token wins over a bare one (a customer may quote another number in text).
+    """
+    match = _TOKEN_BRACKETED.search(subject or "") or _TOKEN.search(subject or "")
+    return match.group(1).upper() if match else None
 
 
 class Direction(StrEnum):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from deskintake.domain.errors import EmailParseError
 from deskintake.domain.model import Attachment, Channel, InboundMessage, Lang, Redaction
 from deskintake.domain.redact import mask, mask_html
+from deskintake.domain.ticket import find_ticket_token as find_thread_token
 from deskintake.inbound._charset import decode_bytes, decode_header, decode_param, unescape_8bit
 from deskintake.inbound._quotes import new_text
 
@@ -21,8 +22,6 @@ __all__ = ["EmailParseError", "ParsedEmail", "parse_email", "find_thread_token"]
 SYNTHETIC_ID_DOMAIN = "deskintake.invalid"
 _MAX_DEFECTS = 50
 
-_THREAD_TOKEN_BRACKETED = re.compile(r"\[\s*(TKT-[0-9A-HJKMNP-TV-Z]{5,26})\s*\]", re.IGNORECASE)
-_THREAD_TOKEN = re.compile(r"(?<![0-9A-Za-z])(TKT-[0-9A-HJKMNP-TV-Z]{5,26})(?![0-9A-Za-z])", re.I)
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -183,11 +182,6 @@ def _scrub(text: str) -> str:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return text
 
-
-def find_thread_token(subject: str) -> str | None:
-    """The ticket token ("TKT-7Q2K9") in a subject, upper-cased; bracketed ones win."""
-    m = _THREAD_TOKEN_BRACKETED.search(subject) or _THREAD_TOKEN.search(subject)
-    return m.group(1).upper() if m else None
 
 
 # --- headers -----------------------------------------------------------------------------------
