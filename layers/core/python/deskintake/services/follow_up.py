@@ -1,0 +1,351 @@
+"""Follow-ups: plan them when a ticket changes, act when they come due, sweep up what was missed.
+
+Schedules can fire late, early (60 s precision) or twice, and the ticket may have moved on
+since they were made, so `run_due` never trusts its input: it re-reads the ticket, plans
+again and acts only if the plan still has that follow-up due now. Each occurrence is
+claimed atomically before acting, so it acts exactly once however often it fires.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from deskintake.domain import acks
+from deskintake.domain.errors import ConflictError, DeskIntakeError, NotFoundError, TransientError
+from deskintake.domain.follow_up_policy import (
+    SLA_KINDS,
+    Action,
+    FollowUp,
+    FollowUpConfig,
+    FollowUpHistory,
+    FollowUpKind,
+    FollowUpState,
+    customer_text,
+    escalated,
+    plan,
+)
+from deskintake.domain.model import Channel, TicketStatus
+from deskintake.domain.ticket import Direction, Message, Ticket, TimelineEvent
+from deskintake.ports import (
+    EventPublisher,
+    FollowUpScheduler,
+    FollowUpStore,
+    Sender,
+    TicketRepository,
+)
+from deskintake.services import outbox
+
+__all__ = [
+    "FollowUpDeps",
+    "FollowUpService",
+    "RunOutcome",
+    "SweepResult",
+    "replan",
+    "run_due",
+    "scheduled_for",
+    "sweep",
+]
+
+log = logging.getLogger(__name__)
+
+_ATTEMPTS = 3
+
+
+@dataclass
+class FollowUpDeps:
+    """What follow-ups need, passed in (AWS adapters in Lambda, fakes in unit tests)."""
+
+    tickets: TicketRepository
+    store: FollowUpStore
+    scheduler: FollowUpScheduler
+    events: EventPublisher
+    senders: Mapping[Channel, Sender] = field(default_factory=dict)
+    config: FollowUpConfig = field(default_factory=FollowUpConfig)
+    brands: Sequence[str] = ("default",)
+    min_lead: timedelta = timedelta(seconds=60)  # Scheduler has 60 s precision
+    early_tolerance: timedelta = timedelta(seconds=90)  # a fire this early still counts
+    sweep_grace: timedelta = timedelta(minutes=5)  # leave just-due ones to their schedule
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a fire did: acted, or why not (duplicate, stale, not_due, missing)."""
+
+    outcome: str
+    follow_up: FollowUp | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    tickets: int = 0
+    acted: list[str] = field(default_factory=list)
+
+
+class FollowUpService:
+    """The FollowUps port: re-plans a ticket's follow-ups whenever the ticket changes."""
+
+    def __init__(self, deps: FollowUpDeps) -> None:
+        self.deps = deps
+
+    def ticket_changed(self, ticket: Ticket, *, now: datetime, reason: str) -> None:
+        try:
+            replan(ticket, self.deps, now=now, reason=reason)
+        except Exception as exc:  # noqa: BLE001 - see below
+            # The ticket itself is stored; the periodic sweep plans it again, so intake or
+            # an agent's change must not fail (and be retried) for a scheduler hiccup.
+            log.warning("follow-up planning failed; the sweep will retry",
+                        extra={"ticket_id": ticket.id, "reason": reason,
+                               "error": f"{type(exc).__name__}: {exc}"})
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+def replan(ticket: Ticket, deps: FollowUpDeps, *, now: datetime, reason: str = "",
+           verify: bool = False) -> list[FollowUp]:
+    """Make the ticket's schedules match its plan: create or move what is due, cancel the rest.
+
+    With `verify`, schedules the bookkeeping believes exist are checked and re-created when
+    missing (e.g. the local stack restarted: moto forgets schedules, the table is restored).
+    """
+    now = _utc(now)
+    for _ in range(_ATTEMPTS):
+        state = deps.store.load(ticket.id)
+        observed = state.observe(ticket, now)
+        wanted = plan(ticket, now, deps.config, _history(ticket, observed, deps))
+        scheduled = dict(observed.scheduled)
+        for follow_up in wanted:
+            entry = follow_up.as_entry()
+            if scheduled.get(follow_up.kind) == entry and not (
+                    verify and deps.scheduler.get(ticket.id, str(follow_up.kind)) is None):
+                continue
+            fire_at = max(follow_up.due_at, now + deps.min_lead)
+            deps.scheduler.schedule(ticket.id, str(follow_up.kind), fire_at=fire_at,
+                                    payload=_payload(follow_up))
+            scheduled[follow_up.kind] = entry
+        keep = {f.kind for f in wanted}
+        for kind in [k for k in scheduled if k not in keep]:
+            deps.scheduler.cancel(ticket.id, str(kind))
+            del scheduled[kind]
+        updated = observed.model_copy(update={"scheduled": scheduled})
+        if updated == state:
+            return wanted
+        try:
+            deps.store.save(updated, expected_version=state.version)
+        except ConflictError:
+            continue  # someone re-planned at the same time: read their state and diff again
+        if reason:
+            log.debug("follow-ups planned", extra={"ticket_id": ticket.id, "reason": reason,
+                                                   "kinds": sorted(str(k) for k in keep)})
+        return wanted
+    raise ConflictError(f"follow-ups of {ticket.id} kept changing")
+
+
+def _history(ticket: Ticket, state: FollowUpState, deps: FollowUpDeps) -> FollowUpHistory:
+    return FollowUpHistory.of(state, last_agent_reply_at=_last_agent_reply(ticket, deps))
+
+
+def _last_agent_reply(ticket: Ticket, deps: FollowUpDeps) -> datetime | None:
+    if ticket.first_response_at is None:
+        return None  # nobody answered yet: no need to read the thread
+    replies = [m.created_at for m in deps.tickets.messages(ticket.id)
+               if m.direction == Direction.OUTBOUND and not m.is_auto]
+    return max([ticket.first_response_at, *replies], key=_utc)
+
+
+def _payload(follow_up: FollowUp) -> dict[str, Any]:
+    return {"kind": str(follow_up.kind), "ticket_id": follow_up.ticket_id, "key": follow_up.key,
+            "due_at": follow_up.due_at.isoformat()}
+
+
+def scheduled_for(ticket_id: str, store: FollowUpStore) -> list[dict[str, Any]]:
+    """The ticket's pending follow-ups (kind, due_at, key), soonest first: for the detail view."""
+    state = store.load(ticket_id)
+    pending = [{"kind": str(kind), "due_at": entry.due_at.isoformat(), "key": entry.key}
+               for kind, entry in state.scheduled.items() if entry.key not in state.done]
+    return sorted(pending, key=lambda p: p["due_at"])
+
+
+# ---------------------------------------------------------------------------- firing
+
+
+def run_due(
+    kind: str,
+    ticket_id: str,
+    due_at: datetime | None,
+    now: datetime,
+    deps: FollowUpDeps,
+    *,
+    key: str | None = None,
+) -> RunOutcome:
+    """Act on a follow-up that came due, if the ticket as it is now still calls for it."""
+    now = _utc(now)
+    for _ in range(_ATTEMPTS):
+        try:
+            ticket = deps.tickets.get(ticket_id)
+        except NotFoundError:
+            return RunOutcome("missing")
+        state = deps.store.load(ticket_id)
+        if key is not None and key in state.done:
+            return RunOutcome("duplicate", detail={"key": key})
+        observed = state.observe(ticket, now)
+        # Planned with nothing done, so an occurrence that already ran reads as a duplicate.
+        history = replace(_history(ticket, observed, deps), done=frozenset())
+        wanted = {f.kind: f for f in plan(ticket, now, deps.config, history)}
+        follow_up = wanted.get(FollowUpKind(kind))
+        if follow_up is None:
+            return RunOutcome("stale", detail={"kind": kind, "status": str(ticket.status),
+                                               "category": str(ticket.category)})
+        if follow_up.key in state.done:
+            return RunOutcome("duplicate", follow_up, {"key": follow_up.key})
+        if follow_up.due_at > now + deps.early_tolerance:
+            # Moved later since this schedule was made (e.g. the customer replied):
+            # make sure the replacement exists, and do nothing now.
+            replan(ticket, deps, now=now, reason="early fire")
+            return RunOutcome("not_due", follow_up, {"due_at": follow_up.due_at.isoformat()})
+        if not deps.store.claim(ticket_id, follow_up.key):
+            return RunOutcome("duplicate", follow_up, {"key": follow_up.key})
+        try:
+            changed, detail = _act(follow_up, ticket, deps, now)
+        except ConflictError:
+            deps.store.release(ticket_id, follow_up.key)
+            continue  # the ticket changed under us: read it again and decide again
+        except Exception:
+            deps.store.release(ticket_id, follow_up.key)  # let Scheduler's retry act
+            raise
+        _record(follow_up, ticket, deps, now, detail, fired_due=due_at)
+        try:
+            replan(changed or ticket, deps, now=now, reason=f"follow-up {follow_up.kind}")
+        except (TransientError, ConflictError) as exc:
+            log.warning("re-plan after follow-up failed; the sweep will retry",
+                        extra={"ticket_id": ticket_id, "error": str(exc)})
+        return RunOutcome("acted", follow_up, detail)
+    raise TransientError(f"{ticket_id} kept changing while follow-up {kind} ran")
+
+
+def _act(follow_up: FollowUp, ticket: Ticket, deps: FollowUpDeps,
+         now: datetime) -> tuple[Ticket | None, dict[str, Any]]:
+    """Do the follow-up's action; returns the changed ticket (if it changed) and what was done."""
+    detail: dict[str, Any] = {"action": str(follow_up.action)}
+    if follow_up.action == Action.REMIND_ASSIGNEE:
+        detail.update(assignee=ticket.assignee, task=follow_up.detail.get("task", ""))
+        return None, detail
+    if follow_up.action == Action.ESCALATE:
+        before = ticket.priority
+        after = escalated(before) if deps.config.escalate_on_breach else before
+        detail.update(priority_before=str(before), priority_after=str(after),
+                      assignee=ticket.assignee)
+        changed = None
+        if after != before:
+            changed = ticket.updated(now, priority=after)
+            deps.tickets.save(changed, expected_version=ticket.version)
+        return changed, detail
+    if follow_up.action == Action.MESSAGE_CUSTOMER:
+        sent = _message_customer(ticket, str(follow_up.kind), follow_up.key, deps, now)
+        detail.update(message_id=sent.id, delivery_status=sent.delivery_status)
+        return None, detail
+    if follow_up.action == Action.CLOSE:
+        closed = ticket.with_status(TicketStatus.CLOSED, now)
+        deps.tickets.save(closed, expected_version=ticket.version)
+        sent = _message_customer(closed, str(follow_up.kind), follow_up.key, deps, now)
+        detail.update(message_id=sent.id, delivery_status=sent.delivery_status,
+                      status_before=str(ticket.status), status_after=str(closed.status))
+        return closed, detail
+    raise ValueError(f"unknown follow-up action {follow_up.action!r}")  # pragma: no cover
+
+
+def _message_customer(ticket: Ticket, kind: str, key: str, deps: FollowUpDeps,
+                      now: datetime) -> Message:
+    is_email = ticket.channel == Channel.EMAIL
+    inbound = [m for m in deps.tickets.messages(ticket.id) if m.direction == Direction.INBOUND]
+    last = inbound[-1] if inbound else None
+    references = [r for m in inbound if (r := m.external_id)] if is_email else []
+    message = Message(
+        ticket_id=ticket.id,
+        id=Message.make_id(now, f"{key}:{ticket.id}"),
+        direction=Direction.OUTBOUND,
+        channel=ticket.channel,
+        author="system",
+        subject=acks.ack_subject(ticket) if is_email else "",
+        text=customer_text(kind, ticket, deps.config),
+        created_at=now,
+        is_auto=True,
+        meta={"kind": kind, "in_reply_to": last.external_id if (is_email and last) else None,
+              "references": references[-20:],
+              "reply_to_platform_id": (last.meta.get("platform_message_id") if last else None)},
+    )
+    return outbox.deliver(ticket, message, tickets=deps.tickets, senders=deps.senders, now=now)
+
+
+def _record(follow_up: FollowUp, ticket: Ticket, deps: FollowUpDeps, now: datetime,
+            detail: dict[str, Any], *, fired_due: datetime | None) -> None:
+    """The timeline entry and the bus events for a follow-up that acted."""
+    base = {**detail, "follow_up": str(follow_up.kind), "key": follow_up.key,
+            "due_at": follow_up.due_at.isoformat(), "fired_at": now.isoformat()}
+    if fired_due is not None and _utc(fired_due) != follow_up.due_at:
+        base["scheduled_due_at"] = _utc(fired_due).isoformat()
+    deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="follow_up",
+                                         detail={**follow_up.detail, **base}))
+    event = {**_ticket_detail(ticket), **base}
+    deps.events.publish("FollowUpDue", event)
+    if follow_up.kind in SLA_KINDS:
+        deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="sla_breached",
+                                             detail={"sla": str(follow_up.kind),
+                                                     "due_at": follow_up.due_at.isoformat(),
+                                                     **follow_up.detail, **detail}))
+        deps.events.publish("SlaBreached", {**event, "sla": str(follow_up.kind),
+                                            "target_minutes": follow_up.detail.get("target_minutes"),
+                                            "clock": follow_up.detail.get("clock")})
+        if detail.get("priority_after") != detail.get("priority_before"):
+            deps.events.publish("TicketUpdated", {**_ticket_detail(ticket),
+                                                  "priority": detail["priority_after"],
+                                                  "version": ticket.version + 1,
+                                                  "change": "priority_escalated"})
+    if follow_up.action == Action.CLOSE:
+        deps.events.publish("TicketClosed", {**_ticket_detail(ticket), "status": "closed",
+                                             "version": ticket.version + 1,
+                                             "reason": "no_customer_reply",
+                                             "closed_at": now.isoformat()})
+
+
+def _ticket_detail(ticket: Ticket) -> dict[str, Any]:
+    return {"ticket_id": ticket.id, "brand": ticket.brand, "channel": str(ticket.channel),
+            "status": str(ticket.status), "category": str(ticket.category),
+            "priority": str(ticket.priority), "lang": str(ticket.lang), "version": ticket.version,
+            "assignee": ticket.assignee}
+
+
+# ---------------------------------------------------------------------------- sweep
+
+
+def sweep(now: datetime, deps: FollowUpDeps, *, verify: bool = False) -> SweepResult:
+    """Re-plan every open ticket and run what is overdue: catches lost or failed schedules.
+
+    `verify` also checks that each pending schedule still exists (one read per schedule).
+    """
+    now = _utc(now)
+    seen, acted = 0, []
+    for brand in deps.brands:
+        for ticket in deps.store.open_tickets(brand):
+            seen += 1
+            try:
+                wanted = replan(ticket, deps, now=now, reason="sweep", verify=verify)
+                for follow_up in wanted:
+                    if follow_up.due_at <= now - deps.sweep_grace:
+                        result = run_due(str(follow_up.kind), ticket.id, follow_up.due_at, now,
+                                         deps, key=follow_up.key)
+                        if result.outcome == "acted":
+                            acted.append(follow_up.key)
+            except DeskIntakeError as exc:  # one bad ticket must not stop the sweep
+                log.warning("sweep skipped a ticket", extra={"ticket_id": ticket.id,
+                                                             "error": str(exc)})
+    return SweepResult(tickets=seen, acted=acted)
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
