@@ -71,14 +71,21 @@ def parse_livechat(data: dict[str, Any], *, raw_key: str, received_at: datetime)
         meta["media"] = media
     if attachments and not text.strip():
         text = " ".join(f"[{a.filename}]" for a in attachments)
-    batch.messages.append(build_inbound(
-        channel=CH, external_id=message_id, customer=customer,
-        customer_name=str(visitor.get("name") or ""), text=text,
-        received_at=arrival(_iso(data.get("sent_at")), received_at),
-        raw_key=raw_key, lang_hint=optional(data, "lang", str, "body"),
-        category_hint=category.strip().lower()[:64] if category else None,
-        attachments=attachments, meta=meta,
-    ))
+    batch.messages.append(
+        build_inbound(
+            channel=CH,
+            external_id=message_id,
+            customer=customer,
+            customer_name=str(visitor.get("name") or ""),
+            text=text,
+            received_at=arrival(_iso(data.get("sent_at")), received_at),
+            raw_key=raw_key,
+            lang_hint=optional(data, "lang", str, "body"),
+            category_hint=category.strip().lower()[:64] if category else None,
+            attachments=attachments,
+            meta=meta,
+        )
+    )
     return batch
 
 
@@ -102,8 +109,13 @@ def _attachments(data: dict[str, Any]) -> tuple[list[Attachment], list[dict[str,
         name = str(item.get("filename") or f"file-{i + 1}")[:200]
         mime = str(item.get("content_type") or "application/octet-stream")[:100]
         size = item.get("size")
-        attachments.append(Attachment(filename=name, content_type=mime,
-                                      size=size if isinstance(size, int) and size >= 0 else 0))
+        attachments.append(
+            Attachment(
+                filename=name,
+                content_type=mime,
+                size=size if isinstance(size, int) and size >= 0 else 0,
+            )
+        )
         if isinstance(item.get("url"), str):
             media.append({"filename": name, "url": item["url"][:2000]})
     return attachments, media

@@ -20,6 +20,7 @@ from deskintake.inbound.chat import (
     build_inbound,
     epoch,
     masked_edit,
+    obj,
     optional,
     require,
 )
@@ -64,7 +65,7 @@ def parse_whatsapp(data: dict[str, Any], *, raw_key: str, received_at: datetime)
 
 def _value(value: dict[str, Any], where: str, batch: ChatBatch, received_at: datetime) -> None:
     names = _contact_names(value, where)
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    metadata = obj(value, "metadata")
     phone_number_id = str(metadata.get("phone_number_id") or "")
     messages = optional(value, "messages", list, where) or []
     statuses = optional(value, "statuses", list, where) or []
@@ -92,7 +93,7 @@ def _contact_names(value: dict[str, Any], where: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for contact in optional(value, "contacts", list, where) or []:
         if isinstance(contact, dict) and contact.get("wa_id"):
-            profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+            profile = obj(contact, "profile")
             names[str(contact["wa_id"])] = str(profile.get("name") or "")
     return names
 
@@ -141,7 +142,7 @@ def _message(
     }
     if (sent := epoch(msg.get("timestamp"))) is not None:
         meta["sent_at"] = sent.isoformat()
-    context = msg.get("context") if isinstance(msg.get("context"), dict) else {}
+    context = obj(msg, "context")
     if context.get("forwarded") or context.get("frequently_forwarded"):
         meta["forwarded"] = True
     if context.get("id"):
@@ -190,7 +191,7 @@ def _edit(
     edit = msg.get("edit")
     if not isinstance(edit, dict) or not edit.get("original_message_id"):
         raise PayloadError(f"{where}.edit must name original_message_id")
-    inner = edit.get("message") if isinstance(edit.get("message"), dict) else {}
+    inner = obj(edit, "message")
     inner_kind = str(inner.get("type") or "text")
     text, attachments = render(inner, inner_kind, meta)
     masked, redactions = masked_edit(text)
@@ -220,7 +221,7 @@ def _edit(
 
 def render(msg: dict[str, Any], kind: str, meta: dict[str, Any]) -> tuple[str, list[Attachment]]:
     """The text an agent reads for one message of any type; media ids kept in `meta`."""
-    body = msg.get(kind) if isinstance(msg.get(kind), dict) else {}
+    body = obj(msg, kind)
     if kind == "text":
         return str(body.get("body") or ""), []
     if kind in _MEDIA:

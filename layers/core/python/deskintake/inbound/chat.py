@@ -106,6 +106,13 @@ def parse(channel: Channel, body: bytes, *, received_at: datetime) -> ChatBatch:
     raise PayloadError(f"not a chat channel: {channel}")
 
 
+def livechat_customer(email: str | None, phone: str | None) -> str:
+    """The widget customer's identity, normalised as intake files it (PayloadError if neither)."""
+    from deskintake.inbound._livechat import customer_of
+
+    return customer_of({"email": email, "phone": phone})
+
+
 # --- helpers shared by the platform parsers -------------------------------------------------
 
 
@@ -142,6 +149,20 @@ def epoch(value: Any) -> datetime | None:
     if not 0 < seconds < 1e11:
         return None
     return datetime.fromtimestamp(seconds, UTC)
+
+
+RECENT_SECONDS = 600
+
+
+def arrival(sent: datetime | None, received_at: datetime) -> datetime:
+    """When the customer sent it, if the platform's clock is plausible, else when it reached us.
+
+    Late retries and replayed samples keep our receipt time, so no ticket is dated years back
+    and no SLA starts in the past; the platform's own time is kept in the message's meta.
+    """
+    if sent is None or not 0 <= (received_at - sent).total_seconds() <= RECENT_SECONDS:
+        return received_at
+    return sent
 
 
 def build_inbound(
@@ -189,6 +210,12 @@ def _merge(*groups: list[Redaction]) -> list[Redaction]:
         for r in group:
             counts[r.kind] = counts.get(r.kind, 0) + r.count
     return [Redaction(kind=k, count=v) for k, v in counts.items()]
+
+
+def obj(data: Any, key: str) -> dict[str, Any]:
+    """data[key] when it is a JSON object, else an empty one: for optional nested parts."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def require(data: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:

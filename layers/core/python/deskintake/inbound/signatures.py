@@ -50,7 +50,9 @@ def verify_whatsapp(body: bytes, header: str | None, app_secret: str | None) -> 
         raise SignatureError("X-Hub-Signature-256 does not match the body")
 
 
-def verify_whatsapp_handshake(mode: str | None, token: str | None, verify_token: str | None) -> bool:
+def verify_whatsapp_handshake(
+    mode: str | None, token: str | None, verify_token: str | None
+) -> bool:
     """True when a GET is Meta's subscription handshake with our verify token."""
     if not verify_token or mode != "subscribe" or token is None:
         return False
@@ -98,6 +100,6 @@ def verify_livechat(
         raise SignatureError("X-Timestamp is in the future")
     given = signature.strip()
     if given.lower().startswith("sha256="):
-        given = given[len("sha256="):]
+        given = given[len("sha256=") :]
     if not _equal(given.lower(), livechat_signature(body, ts, key)):
         raise SignatureError("X-Signature does not match the body and timestamp")

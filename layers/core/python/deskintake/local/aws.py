@@ -33,6 +33,33 @@ def point_boto3_at(endpoint: str) -> None:
     os.environ["AWS_ENDPOINT_URL"] = endpoint
 
 
+def _serialized_moto_server() -> Any:
+    """moto's threaded server, answering one request at a time.
+
+    moto's DynamoDB is not safe under concurrent requests: transact_write_items deep-copies
+    the table for rollback and, when a condition fails, restores that copy, undoing writes
+    other threads made meanwhile (lost repeat counts, two tickets for one open-key). Real
+    DynamoDB serialises conditional writes per item; one lock restores that guarantee.
+    """
+    from moto.moto_server import threaded_moto_server as tms
+
+    class SerializedMotoServer(tms.ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = tms.DomainDispatcherApplication(tms.create_backend_app)
+            lock = threading.Lock()
+
+            def serial(environ: Any, start_response: Any) -> Any:
+                with lock:
+                    return list(app(environ, start_response))
+
+            self._server = tms.make_server(self._ip_address, self._port, serial, True,
+                                           request_handler=tms.MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return SerializedMotoServer
+
+
 class LocalAws:
     """A moto server thread and the resources of template.yaml inside it."""
 
@@ -45,10 +72,8 @@ class LocalAws:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's verbose=False leaves these on
-        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server = _serialized_moto_server()(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         point_boto3_at(self.endpoint)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from deskintake.domain.model import Channel
 from deskintake.domain.ticket import Direction, Message, TimelineEvent
 from deskintake.inbound.chat import ChatBatch, MessageEdit, StatusUpdate
 from deskintake.ports import RawStore, TicketRepository
@@ -41,9 +42,14 @@ class ChatOutcome:
     ignored: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": True, "tickets": self.tickets, "statuses_applied": self.statuses_applied,
-                "statuses_unmatched": self.statuses_unmatched, "edits_applied": self.edits_applied,
-                "ignored": self.ignored}
+        return {
+            "ok": True,
+            "tickets": self.tickets,
+            "statuses_applied": self.statuses_applied,
+            "statuses_unmatched": self.statuses_unmatched,
+            "edits_applied": self.edits_applied,
+            "ignored": self.ignored,
+        }
 
 
 def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetime) -> ChatOutcome:
@@ -54,9 +60,16 @@ def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetim
         deps.raw.put(batch.raw_key, body, content_type="application/json")
     for inbound in batch.messages:
         result = submit(inbound, deps.intake, now=now)
-        outcome.tickets.append({"ticket_id": result.ticket.id, "message_id": result.message_id,
-                                "created": result.created, "duplicate": result.duplicate,
-                                "repeated": result.repeated, "acknowledged": result.acknowledged})
+        outcome.tickets.append(
+            {
+                "ticket_id": result.ticket.id,
+                "message_id": result.message_id,
+                "created": result.created,
+                "duplicate": result.duplicate,
+                "repeated": result.repeated,
+                "acknowledged": result.acknowledged,
+            }
+        )
     repo = deps.intake.tickets
     for update in batch.statuses:
         if apply_status(update, repo, now=now):
@@ -90,17 +103,32 @@ def apply_status(update: StatusUpdate, repo: TicketRepository, *, now: datetime)
             return True  # it arrived after all, or we know already
         reason = "; ".join(update.errors) or "the platform reported a failure"
         repo.update_message(ticket_id, message_id, delivery_status="failed", failure=reason[:500])
-        repo.add_event(TimelineEvent(ticket_id=ticket_id, at=now, kind="send_failed",
-                                     detail={"message_id": message_id, "reason": reason[:500],
-                                             "channel": str(update.channel)}))
+        repo.add_event(
+            TimelineEvent(
+                ticket_id=ticket_id,
+                at=now,
+                kind="send_failed",
+                detail={
+                    "message_id": message_id,
+                    "reason": reason[:500],
+                    "channel": str(update.channel),
+                },
+            )
+        )
         return True
     if _RANK.get(update.status, 0) > _RANK.get(current, 0) or current == "failed":
-        repo.update_message(ticket_id, message_id, delivery_status=update.status,
-                            meta={**message.meta, f"{update.status}_at": update.at.isoformat()})
+        repo.update_message(
+            ticket_id,
+            message_id,
+            delivery_status=update.status,
+            meta={**message.meta, f"{update.status}_at": update.at.isoformat()},
+        )
     return True
 
 
-def apply_edit(edit: MessageEdit, deps: ChatIntakeDeps, *, now: datetime) -> tuple[bool, dict[str, Any] | None]:
+def apply_edit(
+    edit: MessageEdit, deps: ChatIntakeDeps, *, now: datetime
+) -> tuple[bool, dict[str, Any] | None]:
     """Rewrite the customer's stored message; file the edit as new if the original is unknown."""
     repo = deps.intake.tickets
     found = repo.find_message(edit.channel, edit.external_id)
@@ -108,9 +136,14 @@ def apply_edit(edit: MessageEdit, deps: ChatIntakeDeps, *, now: datetime) -> tup
         if edit.replacement is None:
             return False, None
         result = submit(edit.replacement, deps.intake, now=now)
-        return False, {"ticket_id": result.ticket.id, "message_id": result.message_id,
-                       "created": result.created, "duplicate": result.duplicate,
-                       "repeated": result.repeated, "acknowledged": result.acknowledged}
+        return False, {
+            "ticket_id": result.ticket.id,
+            "message_id": result.message_id,
+            "created": result.created,
+            "duplicate": result.duplicate,
+            "repeated": result.repeated,
+            "acknowledged": result.acknowledged,
+        }
     ticket_id, message_id = found
     message = _stored(repo, ticket_id, message_id)
     # Only the customer who wrote a message may change it.
@@ -132,6 +165,34 @@ def apply_edit(edit: MessageEdit, deps: ChatIntakeDeps, *, now: datetime) -> tup
         redactions = [r.model_dump(mode="json") for r in edit.redactions]
         repo.update_message(ticket_id, message_id, text=edit.text, redactions=redactions, meta=meta)
         kind = "message_edited"
-    repo.add_event(TimelineEvent(ticket_id=ticket_id, at=now, kind=kind, actor="customer",
-                                 detail={"message_id": message_id}))
+    repo.add_event(
+        TimelineEvent(
+            ticket_id=ticket_id,
+            at=now,
+            kind=kind,
+            actor="customer",
+            detail={"message_id": message_id},
+        )
+    )
     return True, None
+
+
+def widget_replies(
+    repo: TicketRepository, customer: str, *, since: datetime | None
+) -> tuple[str | None, list[Message]]:
+    """Our replies on the customer's open live-chat ticket newer than `since`: what the widget
+    polls when no callback URL is configured. Handing them over counts as delivered."""
+    ticket_id = repo.open_ticket_for(f"{Channel.LIVECHAT}#{customer}")
+    if ticket_id is None:
+        return None, []
+    replies = [
+        m
+        for m in repo.messages(ticket_id)
+        if m.direction == Direction.OUTBOUND
+        and m.delivery_status in {"sent", "delivered", "read"}
+        and (since is None or m.created_at > since)
+    ]
+    for m in replies:
+        if m.delivery_status == "sent":
+            repo.update_message(ticket_id, m.id, delivery_status="delivered")
+    return ticket_id, replies
