@@ -34,12 +34,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def moto_stack(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto in-process with every resource of template.yaml, and the env the functions get."""
     import boto3
-    from moto import mock_aws
-
     from deskintake.local.aws import create_template_resources
     from deskintake.local.stack import LOCAL_SUPPORT_ADDRESS
     from deskintake.local.template import LocalTemplate
     from deskintake.runtime import wiring
+    from moto import mock_aws
 
     template = LocalTemplate.load(ROOT / "template.yaml", SupportAddress=LOCAL_SUPPORT_ADDRESS)
     with mock_aws():

@@ -42,7 +42,7 @@ def main() -> int:
         h = evaluate(hold_rows, model=model)
         langs = " ".join(f"{k}={v:.3f}" for k, v in d.per_lang.items())
         print(
-            f"C={C:<5g} bw={bw:<4g} prune={prune:<5g} feats={len(doc['weights']):6d} "
+            f"C={C:<5g} bw={bw:<4g} prune={prune:<5g} feats={doc['n_features']:6d} "
             f"dev={d.macro_f1:.3f} [{langs}] fraud_R={d.recall('card_fraud'):.2f} sec_R={d.recall('account_security'):.2f} "
             f"spam_P={d.precision('spam'):.2f} b77hold={h.macro_f1:.3f}",
             flush=True,

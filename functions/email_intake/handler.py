@@ -7,7 +7,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-
 from deskintake.inbound.ses import SesEvent
 from deskintake.runtime.wiring import email_intake_deps
 from deskintake.services.email_intake import process_stored_mail

@@ -4,8 +4,6 @@ Errors become HTTP here and only here: NotFoundError 404, ConflictError 409, bad
 no agent identity 401, a dependency down 503.
 """
 
-from __future__ import annotations
-
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -15,14 +13,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, Field
-
 from deskintake.domain.errors import ConflictError, NotFoundError, TransientError
 from deskintake.domain.model import Category, Channel, Lang, Priority, TicketStatus
 from deskintake.domain.ticket import Message, Ticket, TimelineEvent
 from deskintake.runtime.api_wiring import auth_settings, tickets_deps
 from deskintake.runtime.auth import Agent, AuthError, authenticate
 from deskintake.services import tickets as svc
+from pydantic import BaseModel, Field
 
 logger = Logger(service="deskintake-tickets-api")
 metrics = Metrics(namespace="DeskIntake", service="tickets-api")
@@ -133,9 +130,10 @@ class ReplyResponse(BaseModel):
 
 
 class CountsResponse(BaseModel):
-    by_status: dict[str, int]
+    by_status: dict[str, int] = Field(description="open/waiting: all; resolved/closed: since closed_since")
     by_category: dict[str, int] = Field(description="Open and waiting tickets per category")
     needs_triage: int
+    closed_since: datetime | None
 
 
 class MeResponse(BaseModel):
@@ -175,7 +173,7 @@ def list_tickets(
         assignee = _agent().id
     query = svc.TicketQuery(status=status, category=category, priority=priority, channel=channel,
                             lang=lang, assignee=assignee or None, needs_triage=needs_triage,
-                            sla=sla, text=q, include_spam=include_spam,  # type: ignore[arg-type]
+                            sla=sla, text=q, include_spam=include_spam,
                             oldest_first=sort == "oldest", limit=limit, cursor=cursor)
     page = svc.list_tickets(query, deps, now=now)
     return TicketListResponse(tickets=[_summary(t, deps, now) for t in page.tickets],
@@ -184,7 +182,7 @@ def list_tickets(
 
 @app.get("/api/tickets/counts", summary="Tickets per status and per open category")
 def get_counts() -> CountsResponse:
-    return CountsResponse.model_validate(svc.counts(tickets_deps()))
+    return CountsResponse.model_validate(svc.counts(tickets_deps(), now=_now()))
 
 
 @app.get("/api/tickets/<ticket_id>", summary="A ticket with its whole thread")

@@ -8,10 +8,10 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-
 from deskintake.adapters._dynamo import from_attrs
 from deskintake.inbound.ses import ses_event
 from deskintake.local.functions import LocalFunctions
+
 from tests.conftest import EXAMPLES
 
 NOW = datetime(2026, 11, 21, 0, 31, tzinfo=UTC)

@@ -7,10 +7,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundError
-from deskintake.domain.model import Category, Channel, Classification, InboundMessage, Lang, Priority
+from deskintake.domain.model import (
+    Category,
+    Channel,
+    Classification,
+    InboundMessage,
+    Lang,
+    Priority,
+)
 from deskintake.domain.ticket import Message, Ticket, TimelineEvent
+
 from tests.fakes import InMemoryTicketRepository
 
 T0 = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)

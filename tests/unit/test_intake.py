@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
+from deskintake.adapters.eventbridge_events import RecordingPublisher
 from deskintake.domain.model import Category, Channel, InboundMessage, Lang, TicketStatus
 from deskintake.domain.ticket import Direction, find_ticket_token
 from deskintake.runtime.wiring import classify_inbound
 from deskintake.services.intake import IntakeDeps, IntakeSettings, submit
-from deskintake.adapters.eventbridge_events import RecordingPublisher
+
 from tests.fakes import InMemoryRateLimiter, InMemoryTicketRepository, RecordingSender
 
 T0 = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,9 @@ STATUS_INDEX = ("ByStatus", "gsi1pk", "gsi1sk")
 BRAND_INDEX = ("ByBrand", "gsi2pk", "gsi2sk")
 MAX_LIMIT = 100
 READ_BUDGET_ITEMS = 4000  # items one listing request may read through before it hands back a cursor
+
+
+OPEN_LIKE = frozenset({TicketStatus.OPEN, TicketStatus.WAITING})
 
 
 class InvalidCursorError(ValueError):
@@ -61,7 +64,7 @@ class _Filter:
 class DynamoTicketQueries:
     """Listings and counts for the agents' API, over the ticket table's indexes."""
 
-    def __init__(self, client: Any, table_name: str, *, counts_ttl_seconds: float = 5.0) -> None:
+    def __init__(self, client: Any, table_name: str, *, counts_ttl_seconds: float = 10.0) -> None:
         self._db = client
         self._table = table_name
         self._counts_ttl = counts_ttl_seconds
@@ -92,9 +95,10 @@ class DynamoTicketQueries:
         while True:
             if start is not None:
                 kwargs["ExclusiveStartKey"] = start
-            # Unfiltered: ask for exactly what is missing. Filtered: read in larger bites, since
-            # Limit counts items evaluated before the filter.
-            kwargs["Limit"] = (limit - len(tickets)) if not flt.parts else max(100, limit * 4)
+            # Unfiltered: ask for exactly what is missing. Filtered: read in growing bites
+            # (Limit counts items evaluated before the filter), so a rare filter costs a few
+            # round trips rather than dozens.
+            kwargs["Limit"] = (limit - len(tickets)) if not flt.parts else min(1000, max(100, limit * 4) * 4 ** calls)
             response = self._query(kwargs)
             calls += 1
             read += int(response.get("ScannedCount", 0))
@@ -116,37 +120,65 @@ class DynamoTicketQueries:
 
     # -- counts -------------------------------------------------------------------------
 
-    def counts(self, brand: str = "default") -> dict[str, Any]:
+    def counts(self, brand: str = "default", *, since: str | None = None) -> dict[str, Any]:
         """Tickets per status, and per category among the open and waiting ones.
 
-        Counting reads the index partitions (Select=COUNT / a one-attribute projection), so the
-        result is cached for a few seconds: every agent's dashboard polls it.
+        Open and waiting tickets are counted in full; resolved and closed ones only when they
+        changed after `since` (an ISO time), so the cost follows the live workload, not the
+        whole history. Counting reads index partitions (Select=COUNT / a two-attribute
+        projection), so results are cached briefly (the done-pile longer): every dashboard
+        polls them.
         """
+        live = self._cached(f"{brand}#live", self._counts_ttl, lambda: self._live_counts(brand))
+        done = self._cached(f"{brand}#done#{(since or '')[:15]}", self._counts_ttl * 6, lambda: {
+            str(s): self._count_status(brand, s, since) for s in TicketStatus if s not in OPEN_LIKE})
+        return {"by_status": {**live["by_status"], **done}, "by_category": live["by_category"],
+                "needs_triage": live["needs_triage"], "closed_since": since}
+
+    def forget_counts(self, brand: str = "default") -> None:
+        """Drop cached counts after a change made through this process."""
         with self._lock:
-            cached = self._counts_cache.get(brand)
-            if cached and time.monotonic() - cached[0] < self._counts_ttl:
-                return cached[1]
-        by_status = {str(s): self._count_status(brand, s) for s in TicketStatus}
+            for key in [k for k in self._counts_cache if k.startswith(f"{brand}#")]:
+                del self._counts_cache[key]
+
+    def _live_counts(self, brand: str) -> dict[str, Any]:
+        by_status: dict[str, int] = {}
         by_category: Counter[str] = Counter()
         triage = 0
         for status in (TicketStatus.OPEN, TicketStatus.WAITING):
+            # One pass over a live partition gives its count and its categories.
+            n = 0
             for item in self._project(brand, status, "category, needs_triage"):
                 data = from_attrs(item)
-                by_category[str(data.get("category", ""))] += 1
+                category = str(data.get("category", ""))
+                by_category[category] += 1
+                n += category != Category.SPAM  # the status tabs count what the inbox shows
                 triage += 1 if data.get("needs_triage") and status == TicketStatus.OPEN else 0
-        result: dict[str, Any] = {"by_status": by_status, "by_category": dict(by_category),
-                                  "needs_triage": triage}
-        with self._lock:
-            self._counts_cache[brand] = (time.monotonic(), result)
-        return result
+            by_status[str(status)] = n
+        return {"by_status": by_status, "by_category": dict(by_category), "needs_triage": triage}
 
-    def _count_status(self, brand: str, status: TicketStatus) -> int:
+    def _cached(self, key: str, ttl: float, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        with self._lock:
+            hit = self._counts_cache.get(key)
+            if hit and time.monotonic() - hit[0] < ttl:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            self._counts_cache[key] = (time.monotonic(), value)
+        return value
+
+    def _count_status(self, brand: str, status: TicketStatus, since: str | None) -> int:
         total = 0
         kwargs: dict[str, Any] = {
             "TableName": self._table, "IndexName": STATUS_INDEX[0], "Select": "COUNT",
             "KeyConditionExpression": "gsi1pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": f"{brand}#{status}"}},
         }
+        if since is not None:
+            kwargs["KeyConditionExpression"] += " AND gsi1sk >= :since"
+            kwargs["ExpressionAttributeValues"][":since"] = {"S": since}
+        kwargs["FilterExpression"] = "category <> :spam"
+        kwargs["ExpressionAttributeValues"][":spam"] = {"S": str(Category.SPAM)}
         while True:
             response = self._query(kwargs)
             total += int(response.get("Count", 0))
@@ -226,7 +258,9 @@ def decode_cursor(cursor: str, index: str) -> dict[str, Any]:
         data = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursorError("cursor is not valid") from exc
-    key = data.get("k") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise InvalidCursorError("cursor is not valid")
+    key = data.get("k")
     if data.get("i") != index or not isinstance(key, dict) or not key:
         raise InvalidCursorError("cursor belongs to another listing")
     for name, value in key.items():

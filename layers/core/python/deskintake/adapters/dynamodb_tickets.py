@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-
 from typing import Any
 
 from botocore.exceptions import ClientError

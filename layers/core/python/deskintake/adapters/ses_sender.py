@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
@@ -20,8 +21,8 @@ class SesEmailSender:
     def build(self, ticket: Ticket, message: Message) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = formataddr((self._sender_name, self._sender))
-        mail["To"] = formataddr((ticket.customer_name, ticket.customer))
-        mail["Subject"] = message.subject or f"[{ticket.id}] {ticket.subject}"
+        mail["To"] = formataddr((_one_line(ticket.customer_name), _one_line(ticket.customer)))
+        mail["Subject"] = _one_line(message.subject or f"[{ticket.id}] {ticket.subject}")
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or "deskintake.local")
         mail["Content-Language"] = str(ticket.lang)
@@ -34,9 +35,9 @@ class SesEmailSender:
         in_reply_to = message.meta.get("in_reply_to")
         references = [r for r in message.meta.get("references") or [] if r]
         if in_reply_to:
-            mail["In-Reply-To"] = _bracket(in_reply_to)
+            mail["In-Reply-To"] = _bracket(_one_line(in_reply_to))
         if references:
-            mail["References"] = " ".join(_bracket(r) for r in references[-20:])
+            mail["References"] = " ".join(_bracket(_one_line(r)) for r in references[-20:])
         mail.set_content(message.text, charset="utf-8")
         return mail
 
@@ -48,6 +49,15 @@ class SesEmailSender:
         )
         # SES replaces our Message-ID with <MessageId@region.amazonses.com>: keep what it returns.
         return str(response["MessageId"])
+
+
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+def _one_line(value: str) -> str:
+    """Customer-supplied text in a header: line breaks would end the header (injection), and
+    the email package refuses them outright, which would lose the acknowledgement."""
+    return " ".join(_BREAKS.sub(" ", value).split())
 
 
 def _bracket(message_id: str) -> str:

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     info = stack.describe()
     lines = [
         "Desk Intake local stack is up.",
-        f"  dashboard      {info['dashboard']}",
+        f"  dashboard      {info['dashboard']}#token={info['agent_token']}",
         f"  API            {info['api']}   (Authorization: Bearer {info['agent_token']})",
         f"  health         {info['health']}",
         f"  SMTP           {info['smtp']}   (send to {info['support_address']})",

@@ -82,6 +82,10 @@ def load_json_object(body: bytes) -> dict[str, Any]:
         raise PayloadError(
             f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except RecursionError as exc:  # [[[[...]]]] deeper than the interpreter's stack
+        raise PayloadError("body is nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit limit
+        raise PayloadError(f"body is not usable JSON: {str(exc)[:100]}") from exc
     if not isinstance(data, dict):
         raise PayloadError(f"expected a JSON object, got {type(data).__name__}")
     return data

@@ -101,6 +101,13 @@ def v2_event(method: str, route: HttpRoute, raw_path: str, query: str, headers: 
     return event
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 resets connections when a burst of webhooks arrives
+    # (seen under `make load`); platforms send bursts, so the local gateway must queue them.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class LocalGateway:
     def __init__(self, routes: list[HttpRoute], invoke: Callable[[str, dict[str, Any]], Any], *,
                  static_dir: Path | None = None,
@@ -137,8 +144,7 @@ class LocalGateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle  # noqa: N815
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), Handler)
         threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
 
     def stop(self) -> None:

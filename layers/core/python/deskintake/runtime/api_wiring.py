@@ -56,20 +56,12 @@ def tickets_deps() -> Any:
 
 
 def chat_senders() -> Mapping[Channel, Any]:
-    """WhatsApp / Telegram / live-chat senders when the chat adapters are installed."""
+    """WhatsApp / Telegram / live-chat senders, configured as the chat webhooks' are."""
     try:
-        from deskintake.adapters import chat_senders as module
+        from deskintake.runtime.chat_wiring import chat_env, senders
     except ImportError:
         return {}
-    for name in ("senders_from_env", "chat_senders", "build_senders", "senders"):
-        factory = getattr(module, name, None)
-        if callable(factory):
-            try:
-                return dict(factory())
-            except Exception:  # noqa: BLE001 - a misconfigured chat channel must not stop the API
-                log.exception("chat senders unavailable")
-                return {}
-    return {}
+    return senders(chat_env())
 
 
 def scheduled_lister() -> Callable[[Any], list[dict[str, Any]]] | None:

@@ -16,6 +16,18 @@ def client(service: str) -> Any:
     return boto3.client(service)
 
 
+class LazyClient:
+    """A boto3 client made on first use. Building one costs 40-50 ms of CPU (its service model is
+    parsed), so a client that a message may not need (SES: only acknowledgements use it) is not
+    built at cold start; replies, duplicates and spam never pay for it."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(client(self._service), name)
+
+
 def classify_inbound(inbound: InboundMessage) -> Classification:
     """The classifier, fed what the intake knows about a message."""
     from deskintake.domain.classify import classify
@@ -44,7 +56,7 @@ def email_intake_deps() -> Any:
         classify=classify_inbound,
         events=EventBridgePublisher(client("events"), env.event_bus),
         limiter=DynamoRateLimiter(db, env.table),
-        senders={Channel.EMAIL: SesEmailSender(client("ses"), sender=env.sender,
+        senders={Channel.EMAIL: SesEmailSender(LazyClient("ses"), sender=env.sender,
                                                sender_name=env.sender_name)},
         follow_ups=follow_ups(),
         settings=settings,

@@ -80,7 +80,9 @@ class TicketQueries(Protocol):
 
     def list(self, query: TicketQuery) -> TicketPage: ...
 
-    def counts(self, brand: str = "default") -> dict[str, Any]: ...
+    def counts(self, brand: str = "default", *, since: str | None = None) -> dict[str, Any]: ...
+
+    def forget_counts(self, brand: str = "default") -> None: ...
 
 
 class CorrectionLog(Protocol):
@@ -175,12 +177,29 @@ def ticket_detail(ticket_id: str, deps: TicketsDeps, *, now: datetime) -> Ticket
         notes=[m for m in thread if m.direction == Direction.NOTE],
         events=sorted(deps.tickets.events(ticket_id), key=lambda e: e.at),
         follow_ups=scheduled,
-        sla=sla_of(ticket, now, deps.sla_targets),
+        sla=_planned_sla(ticket, scheduled, now, deps.sla_targets) or sla_of(ticket, now, deps.sla_targets),
     )
 
 
-def counts(deps: TicketsDeps) -> dict[str, Any]:
-    return deps.queries.counts(deps.brand)
+def _planned_sla(ticket: Ticket, scheduled: list[dict[str, Any]], now: datetime,
+                 targets: Mapping[Priority, timedelta]) -> Sla | None:
+    """The follow-up planner's SLA check, when it scheduled one: it counts business hours."""
+    due_times = [datetime.fromisoformat(str(f["due_at"])) for f in scheduled
+                 if f.get("kind") in {"first_response", "next_response"} and f.get("due_at")]
+    if not due_times or ticket.status != TicketStatus.OPEN:
+        return None
+    due = min(due_times)
+    margin = due_soon_margin(targets.get(ticket.priority, timedelta(hours=4)))
+    state: SlaState = "breached" if now >= due else "due_soon" if due - now <= margin else "ok"
+    return Sla(state, due)
+
+
+CLOSED_COUNT_WINDOW = timedelta(days=7)
+
+
+def counts(deps: TicketsDeps, *, now: datetime) -> dict[str, Any]:
+    """Open and waiting tickets in full; resolved and closed over the last seven days."""
+    return deps.queries.counts(deps.brand, since=iso(now - CLOSED_COUNT_WINDOW))
 
 
 # -- changes -----------------------------------------------------------------------------
@@ -214,6 +233,7 @@ def update_ticket(ticket_id: str, changes: Mapping[str, Any], *, expected_versio
                 detail={"from": _plain(getattr(ticket, name)), "to": _plain(changed[name])}))
     if "category" in changed:
         _record_correction(ticket, changed["category"], agent=agent, deps=deps, now=now)
+    deps.queries.forget_counts(deps.brand)
     deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": sorted(changed),
                                           "actor": agent})
     deps.follow_ups.ticket_changed(updated, now=now, reason=_reason(changed))
@@ -266,6 +286,7 @@ def reply(ticket_id: str, text: str, *, agent: str, deps: TicketsDeps, now: date
         raise ConflictError(f"{ticket_id}: reply sent but the ticket kept changing")
     deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="agent_replied",
                                          actor=agent, detail={"message_id": sent.id}))
+    deps.queries.forget_counts(deps.brand)
     deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": "agent_replied",
                                           "actor": agent})
     deps.follow_ups.ticket_changed(updated, now=now, reason="agent_replied")
