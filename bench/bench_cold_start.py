@@ -1,6 +1,6 @@
 """Cold start of each Lambda function: import + handler init, against `import boto3` alone.
 
-Usage: .venv/bin/python bench/bench_cold_start.py [--samples 9] [--no-source]
+Usage: .venv/bin/python bench/bench_cold_start.py [--samples 7] [--no-source]
 
 Every sample is a fresh interpreter with the function's environment from template.yaml. It loads
 functions/<fn>/handler.py by file path as the Lambda runtime does (the INIT phase), then builds
@@ -106,7 +106,7 @@ def importtime(code: str, env: dict[str, str]) -> list[tuple[float, str]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", type=int, default=9)
+    ap.add_argument("--samples", type=int, default=7)
     ap.add_argument("--no-source", action="store_true", help="skip the no-.pyc table")
     args = ap.parse_args()
     compile_bytecode()
