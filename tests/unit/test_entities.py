@@ -66,3 +66,19 @@ def test_payment_time_forms() -> None:
     assert extract_entities("下午三点半付的款", "zh")["payment_time"] == "15:30"
     assert extract_entities("paid around 10.05", "en")["payment_time"] == "10:05"
     assert "payment_time" not in extract_entities("I have been waiting at 5 stores", "en")
+
+
+def test_an_order_id_full_of_digits_is_not_taken_for_a_card() -> None:
+    from deskintake.domain.entities import extract_entities
+
+    found = extract_entities("order INV-20261121-88412 masih pending, HP 081234567890", "id")
+
+    assert "card" not in found
+    assert found["order_ids"] == ["INV-20261121-88412"]
+
+
+def test_a_real_card_number_keeps_only_its_ends() -> None:
+    from deskintake.domain.entities import extract_entities
+
+    assert extract_entities("kartu 4111 1111 1111 1111 dibobol", "id")["card"] == {
+        "first6": "411111", "last4": "1111"}

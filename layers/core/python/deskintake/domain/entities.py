@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from deskintake.domain.redact import is_card_number
+
 __all__ = ["extract_entities"]
 
 
@@ -235,7 +237,7 @@ def _card(text: str, total: int, longest: int) -> dict[str, str]:
     else:
         for full in _FULL_CARD().finditer(text) if total >= 13 else ():
             digits = re.sub(r"\D", "", full.group(0))
-            if 13 <= len(digits) <= 19 and not digits.startswith(("08", "62", "86")):
+            if is_card_number(digits, luhn=False):  # a mistyped card is still the card
                 # Only the ends are kept: support never needs (or stores) the full number.
                 card = {"first6": digits[:6], "last4": digits[-4:]}
                 break

@@ -61,8 +61,9 @@ def _issuer_ok(digits: str) -> bool:
     )
 
 
-def _is_card(digits: str) -> bool:
-    return 13 <= len(digits) <= 19 and _issuer_ok(digits) and _luhn_ok(digits)
+def is_card_number(digits: str, *, luhn: bool = True) -> bool:
+    """A 13–19 digit run in a card network's issuer range that (unless told not to) passes Luhn."""
+    return 13 <= len(digits) <= 19 and _issuer_ok(digits) and (not luhn or _luhn_ok(digits))
 
 
 def mask_card_number(digits: str) -> str:
@@ -76,7 +77,7 @@ def _card_spans(text: str) -> Iterator[tuple[int, int, str]]:
         digits = "".join(g.group() for g in groups)
         if len(digits) < 13:
             continue
-        if _is_card(digits):
+        if is_card_number(digits):
             yield run.start(), run.end(), mask_card_number(digits)
             continue
         # A card written next to other numbers ("0812 3456 7890 4111 1111 1111 1111"): look for
@@ -86,7 +87,7 @@ def _card_spans(text: str) -> Iterator[tuple[int, int, str]]:
             found = None
             for j in range(len(groups), i, -1):
                 cand = "".join(g.group() for g in groups[i:j])
-                if _is_card(cand):
+                if is_card_number(cand):
                     found = (j, cand)
                     break
             if found is None:
