@@ -162,6 +162,11 @@
 
   function label(prefix, value) { return value ? t(prefix + value) : ""; }
 
+  function countsPath() {
+    const brand = state.filters && state.filters.brand;
+    return "/tickets/counts" + (brand ? "?brand=" + encodeURIComponent(brand) : "");
+  }
+
   function fillSelect(select, values, prefix, anyLabel) {
     const chosen = select.value;
     select.replaceChildren(el("option", { value: "", text: anyLabel }),
@@ -170,6 +175,8 @@
   }
 
   function renderFilters() {
+    // The brands this agent works for (from /api/me); the API never lists another brand's.
+    fillSelect($("#f-brand"), ((state.me && state.me.brands) || []).map((b) => [b.id, b.name]), "", t("any"));
     fillSelect($("#f-category"), CATEGORIES.map((c) => [c]), "cat_", t("any"));
     fillSelect($("#f-priority"), PRIORITIES.map((p) => [p]), "pri_", t("any"));
     fillSelect($("#f-channel"), CHANNELS.map((c) => [c]), "ch_", t("any"));
@@ -566,7 +573,7 @@
     const live = $("#live");
     try {
       const shown = Math.min(100, Math.max(PAGE, state.tickets.length));
-      const [page, counts] = await Promise.all([api(listPath(shown)), api("/tickets/counts")]);
+      const [page, counts] = await Promise.all([api(listPath(shown)), api(countsPath())]);
       const selectedId = state.tickets[state.selected] && state.tickets[state.selected].id;
       state.tickets = page.tickets;
       if (state.tickets.length <= shown) { state.cursor = page.cursor; state.partial = page.partial; }
@@ -670,6 +677,7 @@
   function readFilters() {
     const form = $("#filters");
     state.filters = {
+      brand: form.brand.value,
       category: form.category.value,
       priority: form.priority.value,
       channel: form.channel.value,
@@ -706,6 +714,7 @@
       try { state.me = await api("/me"); } catch (error) { return; }
     }
     $("#whoami").textContent = state.me.name;
+    renderFilters();  // the brand filter lists the agent's brands
     await refresh();
     const match = /^#\/t\/(TKT-[0-9A-Z]+)$/.exec(location.hash);
     if (match) openTicket(match[1]);

@@ -65,7 +65,11 @@ def _intake(app: APIGatewayHttpResolver, channel: Channel, authenticate: Any) ->
         logger.warning("webhook malformed", extra={"channel": str(channel), "reason": str(exc)})
         return _json(400, {"message": f"malformed {channel} webhook: {exc}"})
     _, deps = chat_deps()
-    outcome = process(batch, deps, body=body, now=now)
+    # Which brand's bot / widget: the webhook URL registered with the platform names it
+    # (?bot=<telegram bot id>, ?site=<widget site id>); WhatsApp bodies carry phone_number_id.
+    event = app.current_event
+    channel_id = event.get_query_string_value("bot") or event.get_query_string_value("site")
+    outcome = process(batch, deps, body=body, now=now, channel_id=channel_id)
     for filed in outcome.tickets:
         metrics.add_metric(
             name="TicketOpened" if filed["created"] else "MessageThreaded",
@@ -163,7 +167,12 @@ def _widget_replies(app: APIGatewayHttpResolver) -> Response[str]:
     except PayloadError as exc:
         return _json(400, {"message": f"malformed livechat poll: {exc}"})
     _, deps = chat_deps()
-    ticket_id, replies = widget_replies(deps.intake.tickets, customer, since=since)
+    from deskintake.services.intake import brands_of
+
+    brand = brands_of(deps.intake).for_channel(Channel.LIVECHAT,
+                                               event.get_query_string_value("site"))
+    ticket_id, replies = widget_replies(deps.intake.tickets, customer, since=since,
+                                        brand=brand.id if brand is not None else "default")
     return _json(
         200,
         {

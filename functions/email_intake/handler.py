@@ -27,6 +27,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         outcome = process_stored_mail(
             key, deps, now=datetime.now(UTC), received_at=mail.timestamp,
             spam_verdict=receipt.spamVerdict.status, virus_verdict=receipt.virusVerdict.status,
+            recipients=receipt.recipients,
         )
         if outcome.result is None:
             metrics.add_metric(name="InboundRejected", unit=MetricUnit.Count, value=1)

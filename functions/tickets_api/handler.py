@@ -18,6 +18,7 @@ from deskintake.domain.model import Category, Channel, Lang, Priority, TicketSta
 from deskintake.domain.ticket import Message, Ticket, TimelineEvent
 from deskintake.runtime.api_wiring import auth_settings, tickets_deps
 from deskintake.runtime.auth import Agent, AuthError, authenticate
+from deskintake.runtime.brands import active as active_brands
 from deskintake.services import tickets as svc
 from pydantic import BaseModel, Field
 
@@ -38,6 +39,7 @@ class SlaView(BaseModel):
 
 class TicketSummary(BaseModel):
     id: str
+    brand: str
     subject: str
     customer: str
     customer_name: str
@@ -136,9 +138,15 @@ class CountsResponse(BaseModel):
     closed_since: datetime | None
 
 
+class BrandView(BaseModel):
+    id: str
+    name: str
+
+
 class MeResponse(BaseModel):
     id: str
     name: str
+    brands: list[BrandView] = Field(description="The brands whose tickets this agent may see")
 
 
 class MetaResponse(BaseModel):
@@ -166,28 +174,31 @@ def list_tickets(
     include_spam: Annotated[bool, Query()] = False,
     sort: Annotated[str, Query(pattern="^(newest|oldest)$")] = "newest",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Annotated[str | None, Query(max_length=4000)] = None,
+    brand: Annotated[str | None, Query(max_length=40, description="one of the agent's brands")] = None,
 ) -> TicketListResponse:
-    deps, now = tickets_deps(), _now()
+    deps, now = _deps(), _now()
     if assignee == "me":
         assignee = _agent().id
     query = svc.TicketQuery(status=status, category=category, priority=priority, channel=channel,
                             lang=lang, assignee=assignee or None, needs_triage=needs_triage,
                             sla=sla, text=q, include_spam=include_spam,
                             oldest_first=sort == "oldest", limit=limit, cursor=cursor)
-    page = svc.list_tickets(query, deps, now=now)
+    page = svc.list_tickets(query, deps, now=now, brand=brand or None)
     return TicketListResponse(tickets=[_summary(t, deps, now) for t in page.tickets],
                               cursor=page.cursor, partial=page.partial, read=page.read)
 
 
 @app.get("/api/tickets/counts", summary="Tickets per status and per open category")
-def get_counts() -> CountsResponse:
-    return CountsResponse.model_validate(svc.counts(tickets_deps(), now=_now()))
+def get_counts(
+    brand: Annotated[str | None, Query(max_length=40, description="one of the agent's brands")] = None,
+) -> CountsResponse:
+    return CountsResponse.model_validate(svc.counts(_deps(), now=_now(), brand=brand or None))
 
 
 @app.get("/api/tickets/<ticket_id>", summary="A ticket with its whole thread")
 def get_ticket(ticket_id: TicketId) -> TicketDetailResponse:
-    deps, now = tickets_deps(), _now()
+    deps, now = _deps(), _now()
     detail = svc.ticket_detail(ticket_id, deps, now=now)
     return TicketDetailResponse(
         ticket=_view(detail.ticket, detail.sla),
@@ -200,7 +211,7 @@ def get_ticket(ticket_id: TicketId) -> TicketDetailResponse:
 
 @app.patch("/api/tickets/<ticket_id>", summary="Change status, priority, category or assignee")
 def update_ticket(ticket_id: TicketId, body: UpdateTicketRequest) -> TicketSummary:
-    deps, now = tickets_deps(), _now()
+    deps, now = _deps(), _now()
     changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
     changes = {k: v for k, v in changes.items() if v is not None or k == "assignee"}
     if "assignee" in changes:
@@ -213,14 +224,14 @@ def update_ticket(ticket_id: TicketId, body: UpdateTicketRequest) -> TicketSumma
 
 @app.post("/api/tickets/<ticket_id>/notes", summary="Add an internal note")
 def add_note(ticket_id: TicketId, body: NoteRequest) -> Response[MessageView]:
-    note = svc.add_note(ticket_id, body.text, agent=_agent().id, deps=tickets_deps(), now=_now())
+    note = svc.add_note(ticket_id, body.text, agent=_agent().id, deps=_deps(), now=_now())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
                     body=_message(note))
 
 
 @app.post("/api/tickets/<ticket_id>/replies", summary="Reply to the customer on the ticket's channel")
 def add_reply(ticket_id: TicketId, body: ReplyRequest) -> Response[ReplyResponse]:
-    deps, now = tickets_deps(), _now()
+    deps, now = _deps(), _now()
     ticket, message = svc.reply(ticket_id, body.text, agent=_agent().id, deps=deps, now=now,
                                 expected_version=body.expected_version, status_after=body.status_after)
     metrics.add_metric(name="AgentReplied" if message.delivery_status == "sent" else "ReplyFailed",
@@ -232,7 +243,10 @@ def add_reply(ticket_id: TicketId, body: ReplyRequest) -> Response[ReplyResponse
 @app.get("/api/me", summary="The calling agent")
 def me() -> MeResponse:
     agent = _agent()
-    return MeResponse(id=agent.id, name=agent.name)
+    config = active_brands()
+    return MeResponse(id=agent.id, name=agent.name,
+                      brands=[BrandView(id=b, name=config.get(b).display_name)
+                              for b in config.visible_to(agent.groups)])
 
 
 @app.get("/api/meta", summary="The vocabulary the dashboard shows")
@@ -308,6 +322,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _agent() -> Agent:
     agent: Agent = app.context["agent"]
     return agent
+
+
+def _deps() -> svc.TicketsDeps:
+    """The API's dependencies limited to the calling agent's brands (their Cognito groups)."""
+    deps: svc.TicketsDeps = tickets_deps()
+    return svc.for_agent(deps, active_brands().visible_to(_agent().groups))
 
 
 def _now() -> datetime:

@@ -157,3 +157,25 @@ def test_a_dependency_outage_raises_so_lambda_retries(moto_stack: dict[str, Any]
     with pytest.raises(Exception, match="NoSuchTable|ResourceNotFound"):
         deliver(moto_stack, email_fn, raw, "ses0008")
     assert items(moto_stack, "F#") == []  # not a parse failure: the event goes to retry / DLQ
+
+
+def test_the_ses_receipt_recipient_routes_a_bcc_to_its_brand(
+    moto_stack: dict[str, Any], email_fn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("DESKINTAKE_BRANDS_FILE", str(ROOT / "examples" / "brands.json"))
+    mail = EmailMessage()
+    mail["From"] = "lina@mail.example.com"
+    mail["To"] = "info@support.localhost"  # the pulsa address is in To; kartu's got a Bcc
+    mail["Subject"] = "Card limit"
+    mail["Message-ID"] = "<bcc-1@mail.example.com>"
+    mail.set_content("Please raise my credit card limit to 20 million.")
+    moto_stack["client"]("s3").put_object(Bucket=moto_stack["env"]["DESKINTAKE_RAW_BUCKET"],
+                                           Key="inbound/ses0009", Body=bytes(mail))
+
+    email_fn(ses_event("ses0009", timestamp=NOW, source="lina@mail.example.com",
+                       recipients=["info@kartu.localhost"]))
+
+    (ticket,) = tickets(moto_stack)
+    assert ticket["brand"] == "kartu"

@@ -39,6 +39,7 @@ def request(
     sender: str,
     message_id: str | None = None,
     category: str | None = None,
+    channel_id: str | None = None,
 ) -> tuple[str, dict[str, str], bytes]:
     return build_request(
         platform,
@@ -48,6 +49,7 @@ def request(
         category=category,
         message_id=message_id,
         secrets_env=stack.env,
+        channel_id=channel_id,
     )
 
 
@@ -271,6 +273,7 @@ def test_livechat_reply_goes_to_the_widget_callback_signed(chat_stack: ChatStack
                 "我的积分没有到账",
                 sender=customer,
                 category="rewards_points",
+                channel_id="kartu-web",  # the demo brand that answers in Chinese
             )
         )
     )

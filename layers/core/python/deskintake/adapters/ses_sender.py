@@ -18,13 +18,28 @@ class SesEmailSender:
         self._sender = sender
         self._sender_name = sender_name
 
+    def identity(self, ticket: Ticket, message: Message) -> tuple[str, str]:
+        """(address, name) to send from: the message's, else the ticket's brand's, else ours."""
+        if address := message.meta.get("from_address"):
+            return str(address), str(message.meta.get("from_name") or self._sender_name)
+        try:
+            from deskintake.runtime.brands import active
+
+            brand = active().get(ticket.brand)
+        except Exception:  # noqa: BLE001 - a broken brands file must not stop replies
+            brand = None
+        if brand is not None and brand.sender is not None:
+            return brand.sender.address, brand.sender.name
+        return self._sender, self._sender_name
+
     def build(self, ticket: Ticket, message: Message) -> EmailMessage:
         mail = EmailMessage()
-        mail["From"] = formataddr((self._sender_name, self._sender))
+        sender, sender_name = self.identity(ticket, message)
+        mail["From"] = formataddr((sender_name, sender))
         mail["To"] = formataddr((_one_line(ticket.customer_name), _one_line(ticket.customer)))
         mail["Subject"] = _one_line(message.subject or f"[{ticket.id}] {ticket.subject}")
         mail["Date"] = formatdate(localtime=False)
-        mail["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or "deskintake.local")
+        mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "deskintake.local")
         mail["Content-Language"] = str(ticket.lang)
         mail["X-Deskintake-Ticket"] = ticket.id
         if message.is_auto:
@@ -44,7 +59,7 @@ class SesEmailSender:
     def send(self, ticket: Ticket, message: Message) -> str:
         mail = self.build(ticket, message)
         response = self._ses.send_raw_email(
-            Source=self._sender, Destinations=[ticket.customer],
+            Source=self.identity(ticket, message)[0], Destinations=[ticket.customer],
             RawMessage={"Data": mail.as_bytes()},
         )
         # SES replaces our Message-ID with <MessageId@region.amazonses.com>: keep what it returns.

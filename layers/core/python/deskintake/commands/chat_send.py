@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="platform message id (repeat it to see a retried delivery deduplicated)",
     )
+    parser.add_argument(
+        "--channel-id",
+        default=None,
+        help="the brand's channel: WhatsApp phone_number_id, Telegram bot id, widget site id",
+    )
     parser.add_argument("--bad-signature", action="store_true", help="sign with a wrong secret")
     parser.add_argument("--state-dir", type=Path, default=None, help="the stack's state folder")
     parser.add_argument("--url", default=None, help="gateway base URL (default: from the stack)")
@@ -57,24 +62,27 @@ def build_request(
     message_id: str | None = None,
     secrets_env: dict[str, str],
     now: float | None = None,
+    channel_id: str | None = None,
 ) -> tuple[str, dict[str, str], bytes]:
     """(path, headers, body) of a realistic, correctly signed webhook for `platform`."""
     now = time.time() if now is None else now
     who = sender or DEFAULT_FROM[platform]
     if platform == "whatsapp":
-        body = whatsapp_body(text, wa_id=who, name=name, message_id=message_id, now=now)
+        body = whatsapp_body(text, wa_id=who, name=name, message_id=message_id, now=now,
+                             phone_number_id=channel_id or LOCAL_PHONE_NUMBER_ID)
         signature = whatsapp_signature(body, secrets_env["DESKINTAKE_WHATSAPP_APP_SECRET"])
         return "/webhooks/whatsapp", {"X-Hub-Signature-256": signature}, body
     if platform == "telegram":
         body = telegram_body(text, chat_id=int(who), name=name, message_id=message_id, now=now)
         return (
-            "/webhooks/telegram",
+            "/webhooks/telegram" + (f"?bot={channel_id}" if channel_id else ""),
             {"X-Telegram-Bot-Api-Secret-Token": secrets_env["DESKINTAKE_TELEGRAM_SECRET_TOKEN"]},
             body,
         )
     if platform == "livechat":
         body = livechat_body(
-            text, who=who, name=name, category=category, message_id=message_id, now=now
+            text, who=who, name=name, category=category, message_id=message_id, now=now,
+            site_id=channel_id,
         )
         timestamp = str(int(now))
         return (
@@ -90,7 +98,8 @@ def build_request(
     raise ValueError(f"unknown platform {platform!r}")
 
 
-def whatsapp_body(text: str, *, wa_id: str, name: str, message_id: str | None, now: float) -> bytes:
+def whatsapp_body(text: str, *, wa_id: str, name: str, message_id: str | None, now: float,
+                  phone_number_id: str = LOCAL_PHONE_NUMBER_ID) -> bytes:
     """A Cloud API `messages` notification as Meta sends it (non-ASCII escaped as \\uXXXX)."""
     payload = {
         "object": "whatsapp_business_account",
@@ -104,7 +113,7 @@ def whatsapp_body(text: str, *, wa_id: str, name: str, message_id: str | None, n
                             "messaging_product": "whatsapp",
                             "metadata": {
                                 "display_phone_number": "15550783881",
-                                "phone_number_id": LOCAL_PHONE_NUMBER_ID,
+                                "phone_number_id": phone_number_id,
                             },
                             "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
                             "messages": [
@@ -149,7 +158,8 @@ def telegram_body(
 
 
 def livechat_body(
-    text: str, *, who: str, name: str, category: str | None, message_id: str | None, now: float
+    text: str, *, who: str, name: str, category: str | None, message_id: str | None, now: float,
+    site_id: str | None = None,
 ) -> bytes:
     """Our widget's message event with its pre-chat form (contract in docs/webhooks.md)."""
     visitor: dict[str, Any] = {"id": f"v-{uuid.uuid4().hex[:12]}", "name": name}
@@ -163,6 +173,8 @@ def livechat_body(
     }
     if category:
         payload["category"] = category
+    if site_id:
+        payload["site_id"] = site_id
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
@@ -219,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
         category=args.category,
         message_id=args.message_id,
         secrets_env=env,
+        channel_id=args.channel_id,
     )
     if args.curl:
         print(curl_command(base + path, headers, body))

@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
 
         attach()
     from deskintake.runtime.wiring import email_intake_deps
-    from deskintake.services.email_intake import process_stored_mail
+    from deskintake.services.email_intake import process_stored_mail, recipients_from_reason
 
     _, deps = email_intake_deps()
     pending = deps.failures.pending()
@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     still_failing = 0
     for failure in pending:
         now = datetime.now(UTC)
-        outcome = process_stored_mail(failure["key"], _without_failure_log(deps), now=now)
+        # Routed again with the current brands: a mail no brand owned may have an owner now.
+        outcome = process_stored_mail(failure["key"], _without_failure_log(deps), now=now,
+                                      recipients=recipients_from_reason(str(failure.get("reason", ""))))
         if outcome.result is None:
             still_failing += 1
             print(json.dumps({"id": failure["id"], "status": "failed", "reason": outcome.reason}))

@@ -38,6 +38,13 @@ def run(args: argparse.Namespace) -> int:
         f"  SMTP           {info['smtp']}   (send to {info['support_address']})",
         f"  AWS endpoint   {info['aws_endpoint']}   (moto; any access key, region ap-southeast-1)",
         f"  state folder   {config.state_dir}   (`deskintake reset` clears it)",
+    ]
+    for agent in info.get("agents") or []:
+        lines.append(f"  agent {agent['id']:<22} brands {','.join(agent['brands'] or [])}   "
+                     f"token {agent['token']}")
+    for brand, addresses in (info.get("brands") or {}).items():
+        lines.append(f"  brand {brand:<22} mail to {', '.join(addresses)}")
+    lines += [
         "  webhook secrets (development defaults, override with the same environment variables):",
     ]
     for key in sorted(k for k in info["env"] if k.endswith(("_SECRET", "_TOKEN")) and "WHATSAPP" in k

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deskintake.domain.brands import AckTemplate
 from deskintake.domain.model import Category, Lang
 from deskintake.domain.ticket import Ticket
 
@@ -75,19 +76,37 @@ _CHAT_INTRO = {
 }
 
 
-def ack_text(ticket: Ticket) -> str:
-    """The body of the acknowledgement for a new ticket, in its language."""
+def ack_text(ticket: Ticket, template: AckTemplate | None = None, brand_name: str = "") -> str:
+    """The body of the acknowledgement for a new ticket, in its language (brand overrides win)."""
     lang = ticket.lang
     intro, reply_hint = _INTRO[lang]
-    nxt = _NEXT[lang].get(ticket.category, _NEXT[lang]["default"])
-    return f"{intro.format(id=ticket.id)}\n\n{nxt}\n\n{reply_hint}\n"
+    if template is not None:
+        intro, reply_hint = template.intro or intro, template.reply_hint or reply_hint
+    body = f"{_fill(intro, ticket, brand_name)}\n\n{_next(ticket, template)}\n\n{reply_hint}\n"
+    if template is not None and template.signature:
+        body += f"\n{_fill(template.signature, ticket, brand_name)}\n"
+    return body
 
 
-def chat_ack_text(ticket: Ticket) -> str:
+def chat_ack_text(ticket: Ticket, template: AckTemplate | None = None, brand_name: str = "") -> str:
     """A short acknowledgement for chat channels."""
-    lang = ticket.lang
-    nxt = _NEXT[lang].get(ticket.category, _NEXT[lang]["default"])
-    return f"{_CHAT_INTRO[lang].format(id=ticket.id)} {nxt}"
+    intro = (template.chat_intro if template is not None else None) or _CHAT_INTRO[ticket.lang]
+    return f"{_fill(intro, ticket, brand_name)} {_next(ticket, template)}"
+
+
+def _next(ticket: Ticket, template: AckTemplate | None) -> str:
+    """What happens next: the brand's text for the category, the standard one, the defaults."""
+    table = _NEXT[ticket.lang]
+    if template is not None and (text := template.next.get(ticket.category)):
+        return text
+    if ticket.category in table:
+        return table[ticket.category]
+    return (template.next_default if template is not None else None) or table["default"]
+
+
+def _fill(text: str, ticket: Ticket, brand_name: str) -> str:
+    # str.replace, not format: an operator's template may contain other braces.
+    return text.replace("{id}", ticket.id).replace("{brand}", brand_name or "")
 
 
 def ack_subject(ticket: Ticket) -> str:

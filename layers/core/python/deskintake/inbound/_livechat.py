@@ -65,6 +65,9 @@ def parse_livechat(data: dict[str, Any], *, raw_key: str, received_at: datetime)
         value = source.get("id" if key == "visitor_id" else key)
         if isinstance(value, str | int) and str(value).strip():
             meta[key] = str(value)[:500]
+    site = data.get("site_id")
+    if isinstance(site, str | int) and str(site).strip():
+        meta["site_id"] = str(site).strip()[:128]  # which brand's widget: routes the message
     if category:
         meta["prechat_category"] = category[:64]
     if media:

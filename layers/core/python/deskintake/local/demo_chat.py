@@ -7,8 +7,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# (platform, customer, name, pre-chat category, text): Indonesian, Chinese and English customers.
-DEMO_CHATS: list[tuple[str, str, str, str | None, str]] = [
+# (platform, customer, name, pre-chat category, text[, channel id]): Indonesian, Chinese and
+# English customers. Without a channel id a chat reaches the default brand (pulsa in the demo);
+# the ids of examples/brands.json send the last ones to the card issuer (kartu).
+DEMO_CHATS: list[tuple[str, ...] | tuple[str, str, str, str | None, str]] = [
     (
         "whatsapp",
         "6281311112222",
@@ -41,6 +43,22 @@ DEMO_CHATS: list[tuple[str, str, str, str | None, str]] = [
         "account_access",
         "Saya tidak bisa login, OTP tidak pernah masuk ke HP saya. Sudah coba 3 kali.",
     ),
+    (
+        "whatsapp",
+        "6281399990000",
+        "Lim Mei Ling",
+        None,
+        "您好，我想把信用卡额度从两千万提高到五千万印尼盾，请问需要提交什么材料？",
+        "100000000000002",
+    ),
+    (
+        "livechat",
+        "rudi.h@example.com",
+        "Rudi Hartono",
+        None,
+        "Kartu kredit saya tertelan di ATM jam 1 pagi tadi, tolong blokir kartunya sekarang.",
+        "kartu-web",
+    ),
 ]
 
 
@@ -51,9 +69,10 @@ def load_demo_chats(stack: Any) -> int:
     base = f"http://{stack.config.host}:{stack.config.http_port}"
     env = stack.environment()
     filed = 0
-    for platform, sender, name, category, text in DEMO_CHATS:
+    for platform, sender, name, category, text, *channel in DEMO_CHATS:
         path, headers, body = build_request(
-            platform, text, sender=sender, name=name, category=category, secrets_env=env
+            platform, str(text), sender=sender, name=name, category=category, secrets_env=env,
+            channel_id=channel[0] if channel else None,
         )
         try:
             status, answer = post(base + path, headers, body)

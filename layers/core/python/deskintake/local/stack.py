@@ -21,6 +21,9 @@ from deskintake.local.template import LocalTemplate
 log = logging.getLogger(__name__)
 
 LOCAL_SUPPORT_ADDRESS = "info@support.localhost"
+# SES receives for the whole local domain: mail to an address no brand owns is accepted, then
+# kept and reported by the email function (as in the cloud with a domain recipient).
+LOCAL_INBOUND = f"{LOCAL_SUPPORT_ADDRESS},support.localhost"
 
 
 def project_root() -> Path:
@@ -50,7 +53,8 @@ class StackConfig:
 class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.template = LocalTemplate.load(config.template, SupportAddress=LOCAL_SUPPORT_ADDRESS)
+        self.template = LocalTemplate.load(config.template, SupportAddress=LOCAL_SUPPORT_ADDRESS,
+                                           InboundAddresses=LOCAL_INBOUND)
         self.aws = LocalAws(self.template, host=config.host, port=config.aws_port,
                             state_dir=config.state_dir)
         self.functions = LocalFunctions(self.template)
@@ -59,6 +63,7 @@ class LocalStack:
         self.smtp_handler: SmtpHandler | None = None
         self.clock: Any = None
         self.token = ""
+        self.users: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._saver: threading.Thread | None = None
 
@@ -69,10 +74,12 @@ class LocalStack:
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         (cfg.state_dir / "stack.json").unlink(missing_ok=True)
         self.token = self._agent_token()
+        self.users = self._local_users()
         self.aws.start()
         env = self.environment()
         os.environ.update(env)
-        self.aws.create_resources(verified_senders=[LOCAL_SUPPORT_ADDRESS])
+        senders = [b.sender.address for b in self.brands().brands if b.sender is not None]
+        self.aws.create_resources(verified_senders=list(dict.fromkeys([LOCAL_SUPPORT_ADDRESS, *senders])))
         restored = self.aws.restore()
         self._start_smtp()
         self.gateway = LocalGateway(self.template.http_routes(), self.functions.invoke,
@@ -115,6 +122,8 @@ class LocalStack:
             "POWERTOOLS_METRICS_DISABLED": "1",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             "AWS_LAMBDA_FUNCTION_NAME": "deskintake-local",
+            "DESKINTAKE_BRANDS_FILE": self.brands_file(),
+            "DESKINTAKE_USERS_FILE": str(self.config.state_dir / "users.json"),
         })
         for key, value in local_secrets().items():
             env.setdefault(key, os.environ.get(key, value))
@@ -133,6 +142,8 @@ class LocalStack:
                                  prefix=t.raw_prefix(), dlq_url=dlq_url,
                                  invoke=lambda event: self.functions.invoke(email_fn, event))
         recipients = t.receipt_recipients() or [LOCAL_SUPPORT_ADDRESS]
+        for brand in self.brands().brands:  # every brand's inbox, as its receipt rule would
+            recipients += [a.lstrip("@") for a in brand.addresses if a != "*"]
         self.smtp_handler = SmtpHandler(receiving, recipients)
         self.smtp = start_smtp(self.smtp_handler, host=self.config.host, port=self.config.smtp_port)
 
@@ -149,6 +160,29 @@ class LocalStack:
             if (candidate / "index.html").is_file():
                 return candidate
         return None
+
+    def brands_file(self) -> str:
+        """The operator's DESKINTAKE_BRANDS_FILE, else the two demo brands in examples/."""
+        return os.environ.get("DESKINTAKE_BRANDS_FILE") or str(project_root() / "examples" / "brands.json")
+
+    def brands(self) -> Any:
+        from deskintake.domain.brands import load_brands
+
+        return load_brands(self.brands_file())
+
+    def _local_users(self) -> list[dict[str, Any]]:
+        """<state>/users.json: one demo agent per brand, each with a token of its own."""
+        path = self.config.state_dir / "users.json"
+        if path.exists():
+            from deskintake.runtime.auth import local_users
+
+            return local_users(str(path))
+        users = [{"id": f"agent@{b.id}.local", "name": f"{b.display_name} agent",
+                  "token": secrets.token_urlsafe(24), "brands": [b.id]}
+                 for b in self.brands().brands]
+        path.write_text(json.dumps({"users": users}, indent=1), encoding="utf-8")
+        path.chmod(0o600)
+        return users
 
     def _agent_token(self) -> str:
         path = self.config.state_dir / "agent-token"
@@ -178,6 +212,9 @@ class LocalStack:
             "support_address": LOCAL_SUPPORT_ADDRESS,
             "aws_endpoint": self.aws.endpoint,
             "agent_token": self.token,
+            "agents": [{"id": u.get("id"), "brands": u.get("brands"), "token": u.get("token")}
+                       for u in self.users],
+            "brands": {b.id: sorted(b.addresses) for b in self.brands().brands},
             "env": self.environment(),
         }
 
@@ -197,7 +234,8 @@ class LocalStack:
         folder = project_root() / "examples" / "emails"
         sent = 0
         for path in sorted(folder.glob("*.eml")):
-            send_raw(path.read_bytes(), host=self.config.host, port=self.config.smtp_port)
+            raw = path.read_bytes()
+            send_raw(raw, host=self.config.host, port=self.config.smtp_port, to=_header_to(raw))
             sent += 1
         try:
             from deskintake.local.demo_chat import load_demo_chats
@@ -214,6 +252,16 @@ def local_secrets() -> dict[str, str]:
         "DESKINTAKE_TELEGRAM_SECRET_TOKEN": "dev-telegram-secret-token",
         "DESKINTAKE_LIVECHAT_SECRET": "dev-livechat-secret",
     }
+
+
+def _header_to(raw: bytes) -> str:
+    """The demo mail's To address (each brand's demo mail goes to that brand's inbox)."""
+    from email import message_from_bytes
+    from email.utils import getaddresses
+
+    headers = message_from_bytes(raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\n\n")
+    addresses = [a for _, a in getaddresses([str(v) for v in headers.get_all("To") or []]) if a]
+    return addresses[0] if addresses else LOCAL_SUPPORT_ADDRESS
 
 
 def send_raw(raw: bytes, *, host: str, port: int, to: str = LOCAL_SUPPORT_ADDRESS) -> None:

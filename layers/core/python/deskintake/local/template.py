@@ -125,9 +125,12 @@ class LocalTemplate:
     def receipt_recipients(self) -> list[str]:
         recipients: list[str] = []
         for rule in self.of_type("AWS::SES::ReceiptRule").values():
-            for value in ((rule.get("Properties") or {}).get("Rule") or {}).get("Recipients") or []:
+            listed = ((rule.get("Properties") or {}).get("Rule") or {}).get("Recipients") or []
+            for value in listed if isinstance(listed, list) else [listed]:
                 resolved = self.resolve(value)
-                recipients.extend(resolved if isinstance(resolved, list) else [str(resolved)])
+                if not isinstance(resolved, list):  # a CommaDelimitedList parameter
+                    resolved = str(resolved).split(",")
+                recipients.extend(str(r).strip() for r in resolved if str(r).strip())
         return recipients
 
     def email_function(self) -> str | None:

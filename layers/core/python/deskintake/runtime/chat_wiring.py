@@ -79,7 +79,7 @@ def chat_deps() -> tuple[ChatEnv, Any]:
 
 @functools.cache
 def _deps(env_json: str) -> Any:
-    from deskintake.adapters.dynamodb_ops import DynamoRateLimiter
+    from deskintake.adapters.dynamodb_ops import DynamoFailureLog, DynamoRateLimiter
     from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
     from deskintake.adapters.eventbridge_events import EventBridgePublisher
     from deskintake.adapters.s3_raw import S3RawStore
@@ -100,7 +100,8 @@ def _deps(env_json: str) -> Any:
             ack_enabled=env.ack_enabled, ack_limit_per_hour=env.ack_limit_per_hour
         ),
     )
-    return ChatIntakeDeps(intake=core, raw=S3RawStore(client("s3"), env.raw_bucket))
+    return ChatIntakeDeps(intake=core, raw=S3RawStore(client("s3"), env.raw_bucket),
+                          failures=DynamoFailureLog(db, env.table))
 
 
 def senders(env: ChatEnv) -> dict[Channel, Any]:

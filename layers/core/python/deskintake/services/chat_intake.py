@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from deskintake.domain.model import Channel
+from deskintake.domain.model import Channel, InboundMessage
 from deskintake.domain.ticket import Direction, Message, TimelineEvent
 from deskintake.inbound.chat import ChatBatch, MessageEdit, StatusUpdate
-from deskintake.ports import RawStore, TicketRepository
-from deskintake.services.intake import IntakeDeps, submit
+from deskintake.ports import FailureLog, RawStore, TicketRepository
+from deskintake.services.intake import IntakeDeps, brands_of, open_key_for, submit
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,34 @@ _RANK = {None: 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4}
 class ChatIntakeDeps:
     intake: IntakeDeps
     raw: RawStore | None = None
+    failures: FailureLog | None = None  # chats no brand owns are reported here
+
+
+NO_BRAND = "no brand owns "
+_CHANNEL_ID_KEYS = {Channel.WHATSAPP: "phone_number_id", Channel.TELEGRAM: "bot_id",
+                    Channel.LIVECHAT: "site_id"}
+
+
+def channel_id_of(inbound: InboundMessage, fallback: str | None = None) -> str | None:
+    """The platform id of the brand's channel this message came in on."""
+    value = inbound.meta.get(_CHANNEL_ID_KEYS.get(inbound.channel, ""))
+    return str(value) if value else fallback
+
+
+def route(inbound: InboundMessage, deps: ChatIntakeDeps, channel_id: str | None) -> InboundMessage | None:
+    """The message tagged with the brand of its channel, or None when no brand owns it."""
+    brand = brands_of(deps.intake).for_channel(inbound.channel, channel_id_of(inbound, channel_id))
+    if brand is None:
+        return None
+    return inbound.model_copy(update={"meta": {**inbound.meta, "brand": brand.id}})
+
+
+def channel_from_reason(reason: str) -> str | None:
+    """The channel id a "no brand owns" chat failure names (for `deskintake reprocess`)."""
+    if not reason.startswith(NO_BRAND):
+        return None
+    _, _, rest = reason.partition(" channel ")
+    return rest.strip() or None
 
 
 @dataclass
@@ -52,13 +80,32 @@ class ChatOutcome:
         }
 
 
-def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetime) -> ChatOutcome:
-    """File every message, apply every status and edit of one authenticated webhook body."""
+def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetime,
+            channel_id: str | None = None) -> ChatOutcome:
+    """File every message, apply every status and edit of one authenticated webhook body.
+
+    Each message goes to the brand of its channel (WhatsApp phone_number_id, the Telegram bot
+    id the webhook URL names as `channel_id`, the widget's site_id); a channel no brand owns
+    (and no default brand) is kept in the raw store and reported, not filed.
+    """
     outcome = ChatOutcome(ignored=list(batch.ignored))
     if batch.stores_content and deps.raw is not None:
         # Evidence first: the messages about to be stored point at this object.
         deps.raw.put(batch.raw_key, body, content_type="application/json")
-    for inbound in batch.messages:
+    reported: set[str] = set()
+    for original in batch.messages:
+        inbound = route(original, deps, channel_id)
+        if inbound is None:
+            unknown = channel_id_of(original, channel_id) or "(none)"
+            reason = f"{NO_BRAND}{original.channel} channel {unknown}"
+            outcome.ignored.append(reason)
+            if deps.failures is not None and reason not in reported:
+                reported.add(reason)
+                deps.failures.record(source=str(original.channel), key=batch.raw_key,
+                                     reason=reason, at=now)
+            log.warning("chat kept: no brand owns its channel",
+                        extra={"channel": str(original.channel), "channel_id": unknown})
+            continue
         result = submit(inbound, deps.intake, now=now)
         outcome.tickets.append(
             {
@@ -77,7 +124,7 @@ def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetim
         else:
             outcome.statuses_unmatched += 1
     for edit in batch.edits:
-        applied, filed = apply_edit(edit, deps, now=now)
+        applied, filed = apply_edit(edit, deps, now=now, channel_id=channel_id)
         outcome.edits_applied += int(applied)
         if filed is not None:
             outcome.tickets.append(filed)
@@ -127,7 +174,7 @@ def apply_status(update: StatusUpdate, repo: TicketRepository, *, now: datetime)
 
 
 def apply_edit(
-    edit: MessageEdit, deps: ChatIntakeDeps, *, now: datetime
+    edit: MessageEdit, deps: ChatIntakeDeps, *, now: datetime, channel_id: str | None = None
 ) -> tuple[bool, dict[str, Any] | None]:
     """Rewrite the customer's stored message; file the edit as new if the original is unknown."""
     repo = deps.intake.tickets
@@ -135,7 +182,10 @@ def apply_edit(
     if found is None:
         if edit.replacement is None:
             return False, None
-        result = submit(edit.replacement, deps.intake, now=now)
+        replacement = route(edit.replacement, deps, channel_id)
+        if replacement is None:
+            return False, None
+        result = submit(replacement, deps.intake, now=now)
         return False, {
             "ticket_id": result.ticket.id,
             "message_id": result.message_id,
@@ -178,11 +228,11 @@ def apply_edit(
 
 
 def widget_replies(
-    repo: TicketRepository, customer: str, *, since: datetime | None
+    repo: TicketRepository, customer: str, *, since: datetime | None, brand: str = "default"
 ) -> tuple[str | None, list[Message]]:
     """Our replies on the customer's open live-chat ticket newer than `since`: what the widget
     polls when no callback URL is configured. Handing them over counts as delivered."""
-    ticket_id = repo.open_ticket_for(f"{Channel.LIVECHAT}#{customer}")
+    ticket_id = repo.open_ticket_for(open_key_for(Channel.LIVECHAT, customer, brand))
     if ticket_id is None:
         return None, []
     replies = [

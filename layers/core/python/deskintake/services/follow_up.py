@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deskintake.domain import acks
+from deskintake.domain.brands import BrandsConfig, follow_up_config
 from deskintake.domain.errors import ConflictError, DeskIntakeError, NotFoundError, TransientError
 from deskintake.domain.follow_up_policy import (
     SLA_KINDS,
@@ -66,6 +67,8 @@ class FollowUpDeps:
     senders: Mapping[Channel, Sender] = field(default_factory=dict)
     config: FollowUpConfig = field(default_factory=FollowUpConfig)
     brands: Sequence[str] = ("default",)
+    # Each brand's calendar and SLA targets over `config`; None: the active brands config.
+    brand_config: BrandsConfig | None = None
     min_lead: timedelta = timedelta(seconds=60)  # Scheduler has 60 s precision
     early_tolerance: timedelta = timedelta(seconds=90)  # a fire this early still counts
     sweep_grace: timedelta = timedelta(minutes=5)  # leave just-due ones to their schedule
@@ -106,6 +109,27 @@ class FollowUpService:
 # ---------------------------------------------------------------------------- planning
 
 
+def config_for(ticket: Ticket, deps: FollowUpDeps) -> FollowUpConfig:
+    """The follow-up policy of the ticket's brand: its business hours, holidays, SLA targets."""
+    brands = deps.brand_config
+    if brands is None:
+        from deskintake.runtime.brands import active
+
+        brands = active()
+    return follow_up_config(deps.config, brands.get(ticket.brand))
+
+
+def _all_brands(deps: FollowUpDeps) -> list[str]:
+    configured: Sequence[str] = ()
+    try:
+        from deskintake.runtime.brands import active
+
+        configured = (deps.brand_config or active()).ids
+    except Exception as exc:  # noqa: BLE001 - the sweep still covers the listed brands
+        log.warning("brands configuration unreadable", extra={"error": str(exc)})
+    return list(dict.fromkeys([*deps.brands, *configured]))
+
+
 def replan(ticket: Ticket, deps: FollowUpDeps, *, now: datetime, reason: str = "",
            verify: bool = False) -> list[FollowUp]:
     """Make the ticket's schedules match its plan: create or move what is due, cancel the rest.
@@ -117,7 +141,7 @@ def replan(ticket: Ticket, deps: FollowUpDeps, *, now: datetime, reason: str = "
     for _ in range(_ATTEMPTS):
         state = deps.store.load(ticket.id)
         observed = state.observe(ticket, now)
-        wanted = plan(ticket, now, deps.config, _history(ticket, observed, deps))
+        wanted = plan(ticket, now, config_for(ticket, deps), _history(ticket, observed, deps))
         scheduled = dict(observed.scheduled)
         for follow_up in wanted:
             entry = follow_up.as_entry()
@@ -196,7 +220,7 @@ def run_due(
         observed = state.observe(ticket, now)
         # Planned with nothing done, so an occurrence that already ran reads as a duplicate.
         history = replace(_history(ticket, observed, deps), done=frozenset())
-        wanted = {f.kind: f for f in plan(ticket, now, deps.config, history)}
+        wanted = {f.kind: f for f in plan(ticket, now, config_for(ticket, deps), history)}
         follow_up = wanted.get(FollowUpKind(kind))
         if follow_up is None:
             return RunOutcome("stale", detail={"kind": kind, "status": str(ticket.status),
@@ -237,7 +261,7 @@ def _act(follow_up: FollowUp, ticket: Ticket, deps: FollowUpDeps,
         return None, detail
     if follow_up.action == Action.ESCALATE:
         before = ticket.priority
-        after = escalated(before) if deps.config.escalate_on_breach else before
+        after = escalated(before) if config_for(ticket, deps).escalate_on_breach else before
         detail.update(priority_before=str(before), priority_after=str(after),
                       assignee=ticket.assignee)
         changed = None
@@ -272,7 +296,7 @@ def _message_customer(ticket: Ticket, kind: str, key: str, deps: FollowUpDeps,
         channel=ticket.channel,
         author="system",
         subject=acks.ack_subject(ticket) if is_email else "",
-        text=customer_text(kind, ticket, deps.config),
+        text=customer_text(kind, ticket, config_for(ticket, deps)),
         created_at=now,
         is_auto=True,
         meta={"kind": kind, "in_reply_to": last.external_id if (is_email and last) else None,
@@ -330,7 +354,7 @@ def sweep(now: datetime, deps: FollowUpDeps, *, verify: bool = False) -> SweepRe
     """
     now = _utc(now)
     seen, acted = 0, []
-    for brand in deps.brands:
+    for brand in _all_brands(deps):
         for ticket in deps.store.open_tickets(brand):
             seen += 1
             try:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from deskintake.domain import acks
+from deskintake.domain.brands import Brand, BrandsConfig
 from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundError, TransientError
 from deskintake.domain.model import Category, Channel, Classification, InboundMessage
 from deskintake.domain.ticket import (
@@ -60,6 +61,21 @@ class IntakeDeps:
     senders: Mapping[Channel, Sender] = field(default_factory=dict)
     follow_ups: FollowUps = field(default_factory=NoFollowUps)
     settings: IntakeSettings = field(default_factory=IntakeSettings)
+    brands: BrandsConfig | None = None  # None: the active configuration (runtime.brands)
+
+
+def brands_of(deps: IntakeDeps) -> BrandsConfig:
+    """The brands configuration intake works with."""
+    if deps.brands is not None:
+        return deps.brands
+    from deskintake.runtime.brands import active  # the operator's file / parameter, if any
+
+    return active()
+
+
+def brand_of(inbound: InboundMessage, deps: IntakeDeps) -> Brand:
+    """The brand routing chose for this message (meta["brand"]), else the settings' brand."""
+    return brands_of(deps).get(str(inbound.meta.get("brand") or deps.settings.brand))
 
 
 @dataclass(frozen=True)
@@ -86,7 +102,7 @@ def submit(inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> Intak
         if (seen := deps.tickets.find_message(inbound.channel, inbound.external_id)) is not None:
             return IntakeResult(ticket=deps.tickets.get(seen[0]), message_id=seen[1],
                                 created=False, duplicate=True)
-        open_key = _open_key(inbound)
+        open_key = _open_key(inbound, brand_of(inbound, deps).id)
         existing = _thread(inbound, deps, open_key)
         try:
             if existing is not None and existing.status != "closed":
@@ -100,11 +116,18 @@ def submit(inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> Intak
     raise TransientError(f"could not file message {inbound.external_id!r} after {_ATTEMPTS} attempts")
 
 
-def _open_key(inbound: InboundMessage) -> str | None:
-    """Chat channels keep one open ticket per customer per channel; email threads by headers."""
+def _open_key(inbound: InboundMessage, brand: str = "default") -> str | None:
+    """Chat channels keep one open ticket per customer per channel (and brand: one customer may
+    write to two brands' numbers); email threads by headers."""
     if inbound.channel == Channel.EMAIL:
         return None
-    return f"{inbound.channel}#{inbound.customer}"
+    return open_key_for(inbound.channel, inbound.customer, brand)
+
+
+def open_key_for(channel: Channel, customer: str, brand: str = "default") -> str:
+    """The default brand keeps the original key shape, so existing open threads still match."""
+    key = f"{channel}#{customer}"
+    return key if brand == "default" else f"{brand}#{key}"
 
 
 def _thread(inbound: InboundMessage, deps: IntakeDeps, open_key: str | None) -> Ticket | None:
@@ -141,9 +164,10 @@ def _create(
     linked: str | None,
     now: datetime,
 ) -> IntakeResult:
-    classification = deps.classify(inbound)
+    brand = brand_of(inbound, deps)
+    classification = restrict_to_brand(deps.classify(inbound), brand)
     ticket = Ticket.open(inbound, classification, ticket_id=new_ticket_id(),
-                         brand=deps.settings.brand, linked_ticket=linked)
+                         brand=brand.id, linked_ticket=linked)
     message = Message.from_inbound(ticket.id, inbound)
     if linked is not None and open_key is not None:
         deps.tickets.release_open_key(open_key, linked)
@@ -161,6 +185,17 @@ def _create(
     ticket, acknowledged = _acknowledge(ticket, inbound, deps, now=now)
     deps.follow_ups.ticket_changed(ticket, now=now, reason="created")
     return IntakeResult(ticket=ticket, message_id=message.id, created=True, acknowledged=acknowledged)
+
+
+def restrict_to_brand(classification: Classification, brand: Brand) -> Classification:
+    """A category the brand does not use is filed under its fallback, for an agent to triage."""
+    if brand.allows(classification.category):
+        return classification
+    why = (f"brand {brand.id}: category {classification.category} is not one of its categories;"
+           f" filed under {brand.fallback_category} for triage")
+    return classification.model_copy(update={
+        "category": brand.fallback_category, "needs_triage": True,
+        "explanation": [*classification.explanation, why]})
 
 
 def _append(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> IntakeResult:
@@ -199,19 +234,28 @@ def _acknowledge(
                                              detail={"reason": reason}))
         return ticket, False
     is_email = ticket.channel == Channel.EMAIL
+    brand = brands_of(deps).get(ticket.brand)
+    # The brand answers in the customer's language when it can, else in its first language.
+    spoken = ticket.model_copy(update={"lang": brand.answer_lang(ticket.lang)})
+    template = brand.template(spoken.lang)
+    meta: dict[str, object] = {
+        "kind": "ack", "in_reply_to": inbound.external_id if is_email else None,
+        "references": [*inbound.references, inbound.external_id] if is_email else [],
+        "reply_to_platform_id": inbound.meta.get("platform_message_id"), "lang": str(spoken.lang)}
+    if brand.sender is not None:
+        meta.update(from_address=brand.sender.address, from_name=brand.sender.name)
     message = Message(
         ticket_id=ticket.id,
         id=Message.make_id(now, f"ack:{ticket.id}"),
         direction=Direction.OUTBOUND,
         channel=ticket.channel,
         author="system",
-        subject=acks.ack_subject(ticket) if is_email else "",
-        text=acks.ack_text(ticket) if is_email else acks.chat_ack_text(ticket),
+        subject=acks.ack_subject(spoken) if is_email else "",
+        text=(acks.ack_text(spoken, template, brand.display_name) if is_email
+              else acks.chat_ack_text(spoken, template, brand.display_name)),
         created_at=now,
         is_auto=True,
-        meta={"kind": "ack", "in_reply_to": inbound.external_id if is_email else None,
-              "references": [*inbound.references, inbound.external_id] if is_email else [],
-              "reply_to_platform_id": inbound.meta.get("platform_message_id")},
+        meta=meta,
     )
     sent = outbox.deliver(ticket, message, tickets=deps.tickets, senders=deps.senders, now=now)
     if sent.delivery_status != "sent" or sent.external_id is None:
@@ -237,6 +281,7 @@ def _no_ack_reason(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *,
         return "spam"
     if inbound.channel == Channel.EMAIL and (
         customer in {a.lower() for a in settings.own_addresses} or customer == settings.support_address.lower()
+        or brands_of(deps).for_address(customer) is not None  # a brand's own inbox: a loop
     ):
         return "our own address"
     if inbound.channel == Channel.EMAIL and (not customer or "@" not in customer or _NO_REPLY.match(customer)):

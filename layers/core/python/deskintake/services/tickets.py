@@ -7,14 +7,17 @@ kept as corrections for retraining the classifier.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from deskintake.domain.errors import ConflictError
+from deskintake.domain.errors import ConflictError, NotFoundError
 from deskintake.domain.model import Category, Channel, Priority, TicketStatus
 from deskintake.domain.ticket import Direction, Message, Ticket, TimelineEvent
 from deskintake.ports import EventPublisher, FollowUps, NoFollowUps, Sender, TicketRepository
@@ -104,6 +107,26 @@ class TicketsDeps:
     scheduled: Callable[[Ticket], list[dict[str, Any]]] | None = None
     sla_targets: Mapping[Priority, timedelta] = field(default_factory=lambda: dict(DEFAULT_SLA_TARGETS))
     brand: str = "default"
+    # The brands the calling agent may see; None: just `brand`. Another brand's ticket is
+    # "not found" (404), never "forbidden": ticket numbers cannot be probed across brands.
+    brands: tuple[str, ...] | None = None
+
+
+def visible_brands(deps: TicketsDeps) -> tuple[str, ...]:
+    return deps.brands if deps.brands is not None else (deps.brand,)
+
+
+def for_agent(deps: TicketsDeps, brands: Sequence[str]) -> TicketsDeps:
+    """The same dependencies, limited to the brands one agent works for."""
+    return dataclasses.replace(deps, brands=tuple(dict.fromkeys(brands)))
+
+
+def get_visible(ticket_id: str, deps: TicketsDeps) -> Ticket:
+    """The ticket, if the agent may see its brand; otherwise exactly like a missing ticket."""
+    ticket = deps.tickets.get(ticket_id)
+    if ticket.brand not in visible_brands(deps):
+        raise NotFoundError(ticket_id)
+    return ticket
 
 
 # -- SLA ---------------------------------------------------------------------------------
@@ -150,10 +173,74 @@ def iso(at: datetime) -> str:
 # -- reads -------------------------------------------------------------------------------
 
 
-def list_tickets(query: TicketQuery, deps: TicketsDeps, *, now: datetime) -> TicketPage:
-    """One page of tickets, newest first, filtered as asked."""
+def list_tickets(query: TicketQuery, deps: TicketsDeps, *, now: datetime,
+                 brand: str | None = None) -> TicketPage:
+    """One page of tickets, newest first, filtered as asked, over the brands the agent sees.
+
+    One brand: one index Query (its cursor as is). Several: a Query per brand, merged by
+    update time, with a cursor that remembers where each brand's listing stands.
+    """
     windows = sla_windows(now, deps.sla_targets) if query.sla else ()
-    return deps.queries.list(dataclasses.replace(query, brand=deps.brand, sla_windows=windows))
+    brands = visible_brands(deps)
+    if brand is not None:
+        brands = tuple(b for b in brands if b == brand)
+    if not brands:
+        return TicketPage([], None, 0, 0)
+    base = dataclasses.replace(query, sla_windows=windows)
+    if len(brands) == 1:
+        return deps.queries.list(dataclasses.replace(base, brand=brands[0]))
+    return _merged(base, brands, deps)
+
+
+def _merged(query: TicketQuery, brands: tuple[str, ...], deps: TicketsDeps) -> TicketPage:
+    # Each brand's position is (cursor the page started from, tickets of it already handed
+    # out); a brand whose page was used up moves on to its next cursor, a finished one drops.
+    if query.cursor:
+        positions = _decode_positions(query.cursor, brands)
+    else:
+        positions = {b: (None, 0) for b in brands}
+    pages: dict[str, tuple[TicketPage, int]] = {}
+    read = calls = 0
+    for brand, (cursor, skip) in positions.items():
+        page = deps.queries.list(dataclasses.replace(
+            query, brand=brand, cursor=cursor, limit=min(100, query.limit + skip)))
+        read, calls = read + page.read, calls + page.calls
+        pages[brand] = (page, skip)
+    candidates = [(t, b) for b, (page, skip) in pages.items() for t in page.tickets[skip:]]
+    candidates.sort(key=lambda tb: (tb[0].updated_at, tb[0].id), reverse=not query.oldest_first)
+    chosen = candidates[:query.limit]
+    taken = {b: sum(1 for _, cb in chosen if cb == b) for b in pages}
+    following: dict[str, tuple[str | None, int]] = {}
+    partial = False
+    for brand, (page, skip) in pages.items():
+        used = skip + taken[brand]
+        partial = partial or page.partial
+        if used < len(page.tickets):
+            following[brand] = (positions[brand][0], used)
+        elif page.cursor is not None:
+            following[brand] = (page.cursor, 0)
+    cursor = _encode_positions(following) if following else None
+    return TicketPage([t for t, _ in chosen], cursor, read, calls, partial=partial)
+
+
+def _encode_positions(positions: Mapping[str, tuple[str | None, int]]) -> str:
+    raw = json.dumps({"m": {b: [c, n] for b, (c, n) in positions.items()}}, separators=(",", ":"))
+    return "m" + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_positions(cursor: str, brands: tuple[str, ...]) -> dict[str, tuple[str | None, int]]:
+    try:
+        if not cursor.startswith("m"):
+            raise ValueError
+        body = cursor[1:]
+        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        positions = {str(b): (c if isinstance(c, str) else None, int(n))
+                     for b, (c, n) in data["m"].items()}
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise ValueError("cursor is not valid") from exc
+    if any(b not in brands or not 0 <= n < 100 for b, (_, n) in positions.items()):
+        raise ValueError("cursor belongs to another listing")
+    return positions
 
 
 @dataclass(frozen=True)
@@ -168,7 +255,7 @@ class TicketDetail:
 
 def ticket_detail(ticket_id: str, deps: TicketsDeps, *, now: datetime) -> TicketDetail:
     """The ticket with its whole thread, timeline and planned follow-ups."""
-    ticket = deps.tickets.get(ticket_id)
+    ticket = get_visible(ticket_id, deps)
     thread = deps.tickets.messages(ticket_id)
     scheduled = deps.scheduled(ticket) if deps.scheduled is not None else []
     return TicketDetail(
@@ -197,9 +284,19 @@ def _planned_sla(ticket: Ticket, scheduled: list[dict[str, Any]], now: datetime,
 CLOSED_COUNT_WINDOW = timedelta(days=7)
 
 
-def counts(deps: TicketsDeps, *, now: datetime) -> dict[str, Any]:
+def counts(deps: TicketsDeps, *, now: datetime, brand: str | None = None) -> dict[str, Any]:
     """Open and waiting tickets in full; resolved and closed over the last seven days."""
-    return deps.queries.counts(deps.brand, since=iso(now - CLOSED_COUNT_WINDOW))
+    total: dict[str, Any] = {"by_status": {}, "by_category": {}, "needs_triage": 0,
+                             "closed_since": iso(now - CLOSED_COUNT_WINDOW)}
+    wanted = [b for b in visible_brands(deps) if brand is None or b == brand]
+    for one_brand in wanted:
+        one = deps.queries.counts(one_brand, since=iso(now - CLOSED_COUNT_WINDOW))
+        for name in ("by_status", "by_category"):
+            for key, n in one.get(name, {}).items():
+                total[name][key] = total[name].get(key, 0) + n
+        total["needs_triage"] += one.get("needs_triage", 0)
+        total["closed_since"] = one.get("closed_since", total["closed_since"])
+    return total
 
 
 # -- changes -----------------------------------------------------------------------------
@@ -213,7 +310,7 @@ def update_ticket(ticket_id: str, changes: Mapping[str, Any], *, expected_versio
     unknown = set(changes) - UPDATABLE
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
-    ticket = deps.tickets.get(ticket_id)
+    ticket = get_visible(ticket_id, deps)
     _check_version(ticket, expected_version)
     changed = {k: v for k, v in changes.items() if getattr(ticket, k) != v}
     if not changed:
@@ -233,7 +330,7 @@ def update_ticket(ticket_id: str, changes: Mapping[str, Any], *, expected_versio
                 detail={"from": _plain(getattr(ticket, name)), "to": _plain(changed[name])}))
     if "category" in changed:
         _record_correction(ticket, changed["category"], agent=agent, deps=deps, now=now)
-    deps.queries.forget_counts(deps.brand)
+    deps.queries.forget_counts(ticket.brand)
     deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": sorted(changed),
                                           "actor": agent})
     deps.follow_ups.ticket_changed(updated, now=now, reason=_reason(changed))
@@ -242,7 +339,7 @@ def update_ticket(ticket_id: str, changes: Mapping[str, Any], *, expected_versio
 
 def add_note(ticket_id: str, text: str, *, agent: str, deps: TicketsDeps, now: datetime) -> Message:
     """An internal note on the thread: agents see it, the customer never does."""
-    ticket = deps.tickets.get(ticket_id)
+    ticket = get_visible(ticket_id, deps)
     note = Message(ticket_id=ticket.id, id=Message.make_id(now, f"note:{agent}:{text}"),
                    direction=Direction.NOTE, channel=ticket.channel, author=agent,
                    text=text.strip(), created_at=now)
@@ -254,7 +351,7 @@ def reply(ticket_id: str, text: str, *, agent: str, deps: TicketsDeps, now: date
           expected_version: int | None = None,
           status_after: TicketStatus | None = None) -> tuple[Ticket, Message]:
     """Answer the customer on the ticket's channel through the outbox, then record it."""
-    ticket = deps.tickets.get(ticket_id)
+    ticket = get_visible(ticket_id, deps)
     if expected_version is not None:
         _check_version(ticket, expected_version)
     thread = deps.tickets.messages(ticket_id)
@@ -286,7 +383,7 @@ def reply(ticket_id: str, text: str, *, agent: str, deps: TicketsDeps, now: date
         raise ConflictError(f"{ticket_id}: reply sent but the ticket kept changing")
     deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="agent_replied",
                                          actor=agent, detail={"message_id": sent.id}))
-    deps.queries.forget_counts(deps.brand)
+    deps.queries.forget_counts(ticket.brand)
     deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": "agent_replied",
                                           "actor": agent})
     deps.follow_ups.ticket_changed(updated, now=now, reason="agent_replied")
