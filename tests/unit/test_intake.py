@@ -186,3 +186,34 @@ def test_a_failed_acknowledgement_is_kept_as_a_failed_outbound_message(deps: Int
     assert result.created and not result.acknowledged
     outbound = [m for m in deps.tickets.messages(result.ticket.id) if m.direction == Direction.OUTBOUND]
     assert [m.delivery_status for m in outbound] == ["failed"]
+
+
+class _CrashAfterCreate(InMemoryTicketRepository):
+    """Dies once right after the ticket is stored, as a Lambda timing out there would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crashed = False
+
+    def add_event(self, event):  # type: ignore[no-untyped-def]
+        if not self.crashed:
+            self.crashed = True
+            raise TimeoutError("Lambda timed out")
+        super().add_event(event)
+
+
+def test_a_retry_after_a_crash_between_storing_and_acknowledging_still_acknowledges_once(
+    deps: IntakeDeps,
+) -> None:
+    deps.tickets = _CrashAfterCreate()
+    with pytest.raises(TimeoutError):
+        submit(mail("<m1@x>"), deps, now=T0)
+    assert sent(deps) == []  # the ticket is stored, the customer heard nothing
+
+    retried = submit(mail("<m1@x>"), deps, now=T0 + timedelta(minutes=1))
+    again = submit(mail("<m1@x>"), deps, now=T0 + timedelta(minutes=2))
+
+    assert retried.duplicate and retried.acknowledged and not again.acknowledged
+    assert len(deps.tickets.tickets) == 1  # type: ignore[attr-defined]
+    assert len(sent(deps)) == 1
+    assert [k for k, _ in deps.events.events] == ["TicketCreated", "TicketClassified"]  # type: ignore[attr-defined]

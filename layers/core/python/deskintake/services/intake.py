@@ -100,8 +100,10 @@ def submit(inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> Intak
     """
     for _ in range(_ATTEMPTS):
         if (seen := deps.tickets.find_message(inbound.channel, inbound.external_id)) is not None:
-            return IntakeResult(ticket=deps.tickets.get(seen[0]), message_id=seen[1],
-                                created=False, duplicate=True)
+            ticket, acknowledged = _finish_interrupted_create(
+                deps.tickets.get(seen[0]), seen[1], inbound, deps, now=now)
+            return IntakeResult(ticket=ticket, message_id=seen[1], created=False, duplicate=True,
+                                acknowledged=acknowledged)
         open_key = _open_key(inbound, brand_of(inbound, deps).id)
         existing = _thread(inbound, deps, open_key)
         try:
@@ -172,6 +174,13 @@ def _create(
     if linked is not None and open_key is not None:
         deps.tickets.release_open_key(open_key, linked)
     deps.tickets.create(ticket, message, open_key=open_key)
+    ticket, acknowledged = _after_create(ticket, inbound, deps, now=now)
+    return IntakeResult(ticket=ticket, message_id=message.id, created=True, acknowledged=acknowledged)
+
+
+def _after_create(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *,
+                  now: datetime) -> tuple[Ticket, bool]:
+    """What follows storing a new ticket; run again when a retry finds it was interrupted."""
     deps.tickets.add_event(TimelineEvent(
         ticket_id=ticket.id, at=now, kind="classified",
         detail={"category": ticket.category, "priority": ticket.priority,
@@ -184,7 +193,28 @@ def _create(
                                              "needs_triage": ticket.needs_triage})
     ticket, acknowledged = _acknowledge(ticket, inbound, deps, now=now)
     deps.follow_ups.ticket_changed(ticket, now=now, reason="created")
-    return IntakeResult(ticket=ticket, message_id=message.id, created=True, acknowledged=acknowledged)
+    return ticket, acknowledged
+
+
+_ACK_DECIDED = frozenset({"acknowledged", "ack_skipped", "send_failed"})
+
+
+def _finish_interrupted_create(ticket: Ticket, message_id: str, inbound: InboundMessage,
+                               deps: IntakeDeps, *, now: datetime) -> tuple[Ticket, bool]:
+    """A redelivery of the message that opened `ticket` completes what a crash cut short.
+
+    The ticket and its first message are stored in one transaction, but the events, the
+    acknowledgement and the follow-up plan come after it. If the first attempt died in
+    between (Lambda retries it, or `deskintake redrive` replays it), the customer would
+    otherwise never be acknowledged. Events are at-least-once, so publishing again is safe.
+    """
+    opened_by_this = message_id == Message.make_id(ticket.created_at, inbound.external_id)
+    if not opened_by_this or ticket.ack_message_id is not None:
+        return ticket, False
+    if any(e.kind in _ACK_DECIDED for e in deps.tickets.events(ticket.id)):
+        return ticket, False
+    log.info("completing an interrupted intake", extra={"ticket_id": ticket.id})
+    return _after_create(ticket, inbound, deps, now=now)
 
 
 def restrict_to_brand(classification: Classification, brand: Brand) -> Classification:
@@ -246,7 +276,8 @@ def _acknowledge(
         meta.update(from_address=brand.sender.address, from_name=brand.sender.name)
     message = Message(
         ticket_id=ticket.id,
-        id=Message.make_id(now, f"ack:{ticket.id}"),
+        # Derived from the ticket, not the clock: a resumed intake rewrites the same outbox entry.
+        id=Message.make_id(ticket.created_at, f"ack:{ticket.id}"),
         direction=Direction.OUTBOUND,
         channel=ticket.channel,
         author="system",
