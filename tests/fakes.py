@@ -29,6 +29,7 @@ class InMemoryTicketRepository:
         self.external: dict[tuple[str, str], tuple[str, str]] = {}
         self.open: dict[str, str] = {}
         self.timeline: dict[str, list[TimelineEvent]] = defaultdict(list)
+        self.claims: dict[tuple[str, str], tuple[int, bool]] = {}
         self._lock = threading.RLock()
 
     def create(self, ticket: Ticket, message: Message, *, open_key: str | None) -> None:
@@ -112,6 +113,20 @@ class InMemoryTicketRepository:
 
     def events(self, ticket_id: str) -> list[TimelineEvent]:
         return sorted(self.timeline[ticket_id], key=lambda e: e.at)
+
+    def claim(self, ticket_id: str, task: str, *, now: datetime, stale_after_seconds: int) -> bool:
+        at = int(now.timestamp())
+        with self._lock:
+            held = self.claims.get((ticket_id, task))
+            if held is not None and (held[1] or held[0] >= at - stale_after_seconds):
+                return False
+            self.claims[(ticket_id, task)] = (at, False)
+            return True
+
+    def finish_claim(self, ticket_id: str, task: str) -> None:
+        with self._lock:
+            at, _ = self.claims[(ticket_id, task)]
+            self.claims[(ticket_id, task)] = (at, True)
 
 
 class InMemoryRawStore:

@@ -125,3 +125,14 @@ def test_release_open_key_only_for_its_own_ticket(repo: Any) -> None:
     assert repo.open_ticket_for("telegram#x") == ticket.id
     repo.release_open_key("telegram#x", ticket.id)
     assert repo.open_ticket_for("telegram#x") is None
+
+
+def test_a_claim_is_taken_once_and_again_only_when_its_holder_died(repo: Any) -> None:
+    assert repo.claim("TKT-AAAAAAA", "after_create", now=T0, stale_after_seconds=90)
+    assert not repo.claim("TKT-AAAAAAA", "after_create", now=T0 + timedelta(seconds=60),
+                          stale_after_seconds=90)
+    assert repo.claim("TKT-AAAAAAA", "after_create", now=T0 + timedelta(seconds=120),
+                      stale_after_seconds=90)
+    repo.finish_claim("TKT-AAAAAAA", "after_create")
+    assert not repo.claim("TKT-AAAAAAA", "after_create", now=T0 + timedelta(days=1),
+                          stale_after_seconds=90)

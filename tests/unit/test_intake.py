@@ -210,8 +210,11 @@ def test_a_retry_after_a_crash_between_storing_and_acknowledging_still_acknowled
         submit(mail("<m1@x>"), deps, now=T0)
     assert sent(deps) == []  # the ticket is stored, the customer heard nothing
 
-    retried = submit(mail("<m1@x>"), deps, now=T0 + timedelta(minutes=1))
-    again = submit(mail("<m1@x>"), deps, now=T0 + timedelta(minutes=2))
+    too_soon = submit(mail("<m1@x>"), deps, now=T0 + timedelta(seconds=30))  # maybe still running
+    assert too_soon.duplicate and not too_soon.acknowledged and sent(deps) == []
+
+    retried = submit(mail("<m1@x>"), deps, now=T0 + timedelta(minutes=2))
+    again = submit(mail("<m1@x>"), deps, now=T0 + timedelta(minutes=5))
 
     assert retried.duplicate and retried.acknowledged and not again.acknowledged
     assert len(deps.tickets.tickets) == 1  # type: ignore[attr-defined]

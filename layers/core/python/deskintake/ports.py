@@ -59,6 +59,15 @@ class TicketRepository(Protocol):
 
     def add_event(self, event: TimelineEvent) -> None: ...
 
+    def claim(self, ticket_id: str, task: str, *, now: datetime, stale_after_seconds: int) -> bool:
+        """Take the one-time `task` on a ticket: True for exactly one caller.
+
+        A claim that was never finished and is older than `stale_after_seconds` (its holder
+        died) can be taken again; a finished one never.
+        """
+
+    def finish_claim(self, ticket_id: str, task: str) -> None: ...
+
     def events(self, ticket_id: str) -> list[TimelineEvent]: ...
 
 

@@ -4,6 +4,7 @@
     T#<ticket id>           T                       the ticket (gsi1: brand#status / updated)
     T#<ticket id>           M#<time>#<hash>         a message on its thread
     T#<ticket id>           E#<time>#<kind>#<n>     a timeline event
+    T#<ticket id>           C#<task>                a one-time task claimed (e.g. after_create)
     X#<channel>#<ext id>    X                       external id -> (ticket, message): dedupe + threading
     O#<channel>#<customer>  O                       the customer's open chat ticket on that channel
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -170,6 +172,32 @@ class DynamoTicketRepository:
 
     def add_event(self, event: TimelineEvent) -> None:
         self._db.put_item(TableName=self._table, Item=event_to_item(event))
+
+    def claim(self, ticket_id: str, task: str, *, now: datetime, stale_after_seconds: int) -> bool:
+        at = int(now.timestamp())
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=to_attrs({"pk": f"T#{ticket_id}", "sk": f"C#{task}", "item_type": "claim",
+                               "claimed_at": at, "done": False}),
+                ConditionExpression="attribute_not_exists(pk) OR (#d = :no AND claimed_at < :stale)",
+                ExpressionAttributeNames={"#d": "done"},
+                ExpressionAttributeValues={":no": {"BOOL": False},
+                                           ":stale": {"N": str(at - stale_after_seconds)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise_transient(exc)
+            raise
+        return True
+
+    def finish_claim(self, ticket_id: str, task: str) -> None:
+        self._db.update_item(
+            TableName=self._table, Key={"pk": {"S": f"T#{ticket_id}"}, "sk": {"S": f"C#{task}"}},
+            UpdateExpression="SET #d = :yes", ExpressionAttributeNames={"#d": "done"},
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
 
     # -- reads --------------------------------------------------------------------------
 

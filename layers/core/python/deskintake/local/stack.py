@@ -90,7 +90,9 @@ class LocalStack:
         if cfg.demo and not restored:
             self.load_demo()
         # Written last: its presence tells commands and tests the stack is ready.
-        (cfg.state_dir / "stack.json").write_text(json.dumps(self.describe(), indent=1), encoding="utf-8")
+        ready = cfg.state_dir / "stack.json.tmp"
+        ready.write_text(json.dumps(self.describe(), indent=1), encoding="utf-8")
+        ready.replace(cfg.state_dir / "stack.json")  # atomic: a reader never sees half a file
         self._saver = threading.Thread(target=self._save_loop, name="state-saver", daemon=True)
         self._saver.start()
 

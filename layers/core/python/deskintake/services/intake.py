@@ -174,7 +174,10 @@ def _create(
     if linked is not None and open_key is not None:
         deps.tickets.release_open_key(open_key, linked)
     deps.tickets.create(ticket, message, open_key=open_key)
-    ticket, acknowledged = _after_create(ticket, inbound, deps, now=now)
+    acknowledged = False
+    if deps.tickets.claim(ticket.id, AFTER_CREATE, now=now, stale_after_seconds=CLAIM_STALE_SECONDS):
+        ticket, acknowledged = _after_create(ticket, inbound, deps, now=now)
+        deps.tickets.finish_claim(ticket.id, AFTER_CREATE)
     return IntakeResult(ticket=ticket, message_id=message.id, created=True, acknowledged=acknowledged)
 
 
@@ -196,7 +199,9 @@ def _after_create(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *,
     return ticket, acknowledged
 
 
-_ACK_DECIDED = frozenset({"acknowledged", "ack_skipped", "send_failed"})
+AFTER_CREATE = "after_create"
+# Longer than the function's timeout: a claim this old whose holder never finished is dead.
+CLAIM_STALE_SECONDS = 90
 
 
 def _finish_interrupted_create(ticket: Ticket, message_id: str, inbound: InboundMessage,
@@ -204,17 +209,20 @@ def _finish_interrupted_create(ticket: Ticket, message_id: str, inbound: Inbound
     """A redelivery of the message that opened `ticket` completes what a crash cut short.
 
     The ticket and its first message are stored in one transaction, but the events, the
-    acknowledgement and the follow-up plan come after it. If the first attempt died in
-    between (Lambda retries it, or `deskintake redrive` replays it), the customer would
-    otherwise never be acknowledged. Events are at-least-once, so publishing again is safe.
+    acknowledgement and the follow-up plan come after it, under a claim. If the first attempt
+    died in between (Lambda retries it, or `deskintake redrive` replays it), its claim goes
+    stale and the redelivery takes it over; a concurrent duplicate finds the claim live and
+    leaves it alone, so the customer is acknowledged exactly once.
     """
     opened_by_this = message_id == Message.make_id(ticket.created_at, inbound.external_id)
     if not opened_by_this or ticket.ack_message_id is not None:
         return ticket, False
-    if any(e.kind in _ACK_DECIDED for e in deps.tickets.events(ticket.id)):
+    if not deps.tickets.claim(ticket.id, AFTER_CREATE, now=now, stale_after_seconds=CLAIM_STALE_SECONDS):
         return ticket, False
     log.info("completing an interrupted intake", extra={"ticket_id": ticket.id})
-    return _after_create(ticket, inbound, deps, now=now)
+    ticket, acknowledged = _after_create(ticket, inbound, deps, now=now)
+    deps.tickets.finish_claim(ticket.id, AFTER_CREATE)
+    return ticket, acknowledged
 
 
 def restrict_to_brand(classification: Classification, brand: Brand) -> Classification:
