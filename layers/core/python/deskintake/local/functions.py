@@ -48,6 +48,7 @@ class LocalFunctions:
         self.template = template
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.Lock()
+        self._running: dict[str, threading.Lock] = {}
 
     def handler(self, logical_id: str) -> Any:
         with self._lock:
@@ -63,4 +64,14 @@ class LocalFunctions:
         return getattr(module, func)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        return self.handler(logical_id)(event, LambdaContext(function_name=logical_id))
+        """One event at a time per function, as in one Lambda execution environment.
+
+        Handlers may keep per-request state in module globals (Powertools' resolver keeps the
+        current route on the app object); Lambda never runs two events in one environment at
+        once, and neither does the local stack.
+        """
+        handler = self.handler(logical_id)
+        with self._lock:
+            running = self._running.setdefault(logical_id, threading.Lock())
+        with running:
+            return handler(event, LambdaContext(function_name=logical_id))
