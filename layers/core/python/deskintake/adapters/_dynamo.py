@@ -60,3 +60,18 @@ def raise_transient(exc: ClientError) -> None:
 def cancellation_codes(exc: ClientError) -> list[str]:
     reasons = exc.response.get("CancellationReasons") or []
     return [str(r.get("Code") or "None") for r in reasons]
+
+
+def conditional_write(write: Any, **request: Any) -> bool:
+    """Run one conditional DynamoDB write: False when its condition failed, True when it took.
+
+    Throttling and server errors become TransientError; anything else propagates.
+    """
+    try:
+        write(**request)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise_transient(exc)
+        raise
+    return True

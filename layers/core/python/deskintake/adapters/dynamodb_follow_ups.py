@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from deskintake.adapters._dynamo import error_code, raise_transient
+from deskintake.adapters._dynamo import conditional_write, error_code, raise_transient
 from deskintake.adapters.dynamodb_tickets import ticket_from_item
 from deskintake.domain.errors import ConflictError
 from deskintake.domain.follow_up_policy import FollowUpState
@@ -66,21 +66,15 @@ class DynamoFollowUpStore:
             raise
 
     def claim(self, ticket_id: str, key: str) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._table, Key=self._key(ticket_id),
-                UpdateExpression="ADD #d :k SET #k = :kind",
-                ConditionExpression="attribute_not_exists(#d) OR NOT contains(#d, :key)",
-                ExpressionAttributeNames={"#d": "done", "#k": "item_type"},
-                ExpressionAttributeValues={":k": {"SS": [key]}, ":key": {"S": key},
-                                           ":kind": {"S": "follow_ups"}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise_transient(exc)
-            raise
-        return True
+        return conditional_write(
+            self._db.update_item,
+            TableName=self._table, Key=self._key(ticket_id),
+            UpdateExpression="ADD #d :k SET #k = :kind",
+            ConditionExpression="attribute_not_exists(#d) OR NOT contains(#d, :key)",
+            ExpressionAttributeNames={"#d": "done", "#k": "item_type"},
+            ExpressionAttributeValues={":k": {"SS": [key]}, ":key": {"S": key},
+                                       ":kind": {"S": "follow_ups"}},
+        )
 
     def release(self, ticket_id: str, key: str) -> None:
         self._db.update_item(

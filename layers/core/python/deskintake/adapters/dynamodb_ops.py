@@ -11,9 +11,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from deskintake.adapters._dynamo import error_code, from_attrs, raise_transient, to_attrs
+from deskintake.adapters._dynamo import conditional_write, from_attrs, to_attrs
 
 
 class DynamoRateLimiter:
@@ -23,22 +21,16 @@ class DynamoRateLimiter:
 
     def allow(self, key: str, *, limit: int, window_seconds: int, now: datetime) -> bool:
         start = int(now.timestamp()) // window_seconds * window_seconds
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": f"R#{key}#{start}"}, "sk": {"S": "R"}},
-                UpdateExpression="ADD #c :one SET expires_at = :exp",
-                ConditionExpression="attribute_not_exists(#c) OR #c < :limit",
-                ExpressionAttributeNames={"#c": "count"},
-                ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)},
-                                           ":exp": {"N": str(start + 2 * window_seconds)}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise_transient(exc)
-            raise
-        return True
+        return conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key={"pk": {"S": f"R#{key}#{start}"}, "sk": {"S": "R"}},
+            UpdateExpression="ADD #c :one SET expires_at = :exp",
+            ConditionExpression="attribute_not_exists(#c) OR #c < :limit",
+            ExpressionAttributeNames={"#c": "count"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)},
+                                       ":exp": {"N": str(start + 2 * window_seconds)}},
+        )
 
 
 class DynamoFailureLog:

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from deskintake.adapters._dynamo import (
     cancellation_codes,
+    conditional_write,
     error_code,
     from_attrs,
     raise_transient,
@@ -175,22 +176,16 @@ class DynamoTicketRepository:
 
     def claim(self, ticket_id: str, task: str, *, now: datetime, stale_after_seconds: int) -> bool:
         at = int(now.timestamp())
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item=to_attrs({"pk": f"T#{ticket_id}", "sk": f"C#{task}", "item_type": "claim",
-                               "claimed_at": at, "done": False}),
-                ConditionExpression="attribute_not_exists(pk) OR (#d = :no AND claimed_at < :stale)",
-                ExpressionAttributeNames={"#d": "done"},
-                ExpressionAttributeValues={":no": {"BOOL": False},
-                                           ":stale": {"N": str(at - stale_after_seconds)}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise_transient(exc)
-            raise
-        return True
+        return conditional_write(
+            self._db.put_item,
+            TableName=self._table,
+            Item=to_attrs({"pk": f"T#{ticket_id}", "sk": f"C#{task}", "item_type": "claim",
+                           "claimed_at": at, "done": False}),
+            ConditionExpression="attribute_not_exists(pk) OR (#d = :no AND claimed_at < :stale)",
+            ExpressionAttributeNames={"#d": "done"},
+            ExpressionAttributeValues={":no": {"BOOL": False},
+                                       ":stale": {"N": str(at - stale_after_seconds)}},
+        )
 
     def finish_claim(self, ticket_id: str, task: str) -> None:
         self._db.update_item(
