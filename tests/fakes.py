@@ -32,7 +32,8 @@ class InMemoryTicketRepository:
         self.claims: dict[tuple[str, str], tuple[int, bool]] = {}
         self._lock = threading.RLock()
 
-    def create(self, ticket: Ticket, message: Message, *, open_key: str | None) -> None:
+    def create(self, ticket: Ticket, message: Message, *, open_key: str | None,
+               events: Sequence[TimelineEvent] = (), claim: tuple[str, datetime] | None = None) -> None:
         assert message.external_id is not None
         with self._lock:
             if _ext(message.channel, message.external_id) in self.external:
@@ -44,6 +45,9 @@ class InMemoryTicketRepository:
             self.msgs[ticket.id][message.id] = message
             if open_key is not None:
                 self.open[open_key] = ticket.id
+            self.timeline[ticket.id].extend(events)
+            if claim is not None:
+                self.claims[(ticket.id, claim[0])] = (int(claim[1].timestamp()), False)
 
     def append(self, ticket: Ticket, message: Message, *, expected_version: int) -> None:
         assert message.external_id is not None
@@ -56,11 +60,12 @@ class InMemoryTicketRepository:
             self.external[_ext(message.channel, message.external_id)] = (ticket.id, message.id)
             self.msgs[ticket.id][message.id] = message
 
-    def save(self, ticket: Ticket, *, expected_version: int) -> None:
+    def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:
         with self._lock:
             if ticket.id not in self.tickets or self.tickets[ticket.id].version != expected_version:
                 raise ConflictError("stale version")
             self.tickets[ticket.id] = ticket
+            self.timeline[ticket.id].extend(events)
 
     def get(self, ticket_id: str) -> Ticket:
         try:
@@ -98,6 +103,11 @@ class InMemoryTicketRepository:
         known = {k: v for k, v in changes.items() if k in Message.model_fields}
         current = self.msgs[ticket_id][message_id]
         self.msgs[ticket_id][message_id] = current.model_copy(update=known)
+
+    def record_sent(self, ticket_id: str, message_id: str, channel: Channel, external_id: str) -> None:
+        with self._lock:
+            self.update_message(ticket_id, message_id, delivery_status="sent", external_id=external_id)
+            self.index_message_id(channel, external_id, ticket_id, message_id)
 
     def bump_repeat(self, ticket_id: str, message_id: str, external_id: str, channel: Channel) -> None:
         with self._lock:

@@ -136,3 +136,49 @@ def test_a_claim_is_taken_once_and_again_only_when_its_holder_died(repo: Any) ->
     repo.finish_claim("TKT-AAAAAAA", "after_create")
     assert not repo.claim("TKT-AAAAAAA", "after_create", now=T0 + timedelta(days=1),
                           stale_after_seconds=90)
+
+
+def test_create_stores_its_timeline_events_and_claim_in_the_same_write(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    classified = TimelineEvent(ticket_id=ticket.id, at=T0, kind="classified", detail={"c": 1})
+    repo.create(ticket, message, open_key=None, events=[classified], claim=("after_create", T0))
+
+    assert [e.kind for e in repo.events(ticket.id)] == ["classified"]
+    assert not repo.claim(ticket.id, "after_create", now=T0 + timedelta(seconds=10), stale_after_seconds=90)
+
+    other, again = opened("<m1@x>", ticket_id="TKT-BBBBBBB")
+    with pytest.raises(DuplicateError):  # a refused create leaves no event or claim behind
+        repo.create(other, again, open_key=None,
+                    events=[TimelineEvent(ticket_id=other.id, at=T0, kind="classified")],
+                    claim=("after_create", T0))
+    assert repo.events(other.id) == []
+    assert repo.claim(other.id, "after_create", now=T0, stale_after_seconds=90)
+
+
+def test_a_stale_save_writes_neither_the_ticket_nor_its_events(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    repo.create(ticket, message, open_key=None)
+    acked = ticket.acknowledged("ses-1", T0)
+    event = TimelineEvent(ticket_id=ticket.id, at=T0, kind="acknowledged")
+    repo.save(acked, expected_version=ticket.version, events=[event])
+
+    stale = ticket.acknowledged("ses-2", T0)
+    with pytest.raises(ConflictError):
+        repo.save(stale, expected_version=ticket.version,
+                  events=[TimelineEvent(ticket_id=ticket.id, at=T0, kind="acknowledged")])
+    assert repo.get(ticket.id).ack_message_id == "ses-1"
+    assert [e.kind for e in repo.events(ticket.id)] == ["acknowledged"]
+
+
+def test_record_sent_marks_the_message_and_indexes_the_platform_id(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    repo.create(ticket, message, open_key=None)
+    out = Message(ticket_id=ticket.id, id=Message.make_id(T0, "ack"), direction="out",
+                  channel=Channel.EMAIL, created_at=T0, delivery_status="queued")
+    repo.add_message(out)
+
+    repo.record_sent(ticket.id, out.id, Channel.EMAIL, "0100abc")
+
+    stored = next(m for m in repo.messages(ticket.id) if m.id == out.id)
+    assert (stored.delivery_status, stored.external_id) == ("sent", "0100abc")
+    assert repo.find_ticket_by_message_ids(["<0100abc@eu-west-1.amazonses.com>"]) == ticket.id

@@ -123,6 +123,9 @@ class _NoEvents:
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         pass
 
+    def publish_many(self, events: Any) -> None:
+        pass
+
 
 def test_a_zip_bomb_attachment_is_stored_as_sent_and_never_expanded() -> None:
     buffer = io.BytesIO()

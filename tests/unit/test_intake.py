@@ -188,24 +188,24 @@ def test_a_failed_acknowledgement_is_kept_as_a_failed_outbound_message(deps: Int
     assert [m.delivery_status for m in outbound] == ["failed"]
 
 
-class _CrashAfterCreate(InMemoryTicketRepository):
-    """Dies once right after the ticket is stored, as a Lambda timing out there would."""
+class _DiesOnceAfterCreate(RecordingPublisher):
+    """The first publish, right after the ticket is stored, dies as a Lambda timing out would."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.crashed = False
+        self.died = False
 
-    def add_event(self, event):  # type: ignore[no-untyped-def]
-        if not self.crashed:
-            self.crashed = True
+    def publish_many(self, events):  # type: ignore[no-untyped-def]
+        if not self.died:
+            self.died = True
             raise TimeoutError("Lambda timed out")
-        super().add_event(event)
+        super().publish_many(events)
 
 
 def test_a_retry_after_a_crash_between_storing_and_acknowledging_still_acknowledges_once(
     deps: IntakeDeps,
 ) -> None:
-    deps.tickets = _CrashAfterCreate()
+    deps.events = _DiesOnceAfterCreate()
     with pytest.raises(TimeoutError):
         submit(mail("<m1@x>"), deps, now=T0)
     assert sent(deps) == []  # the ticket is stored, the customer heard nothing

@@ -13,8 +13,9 @@ from deskintake.domain.ticket import Message, Ticket, TimelineEvent
 class TicketRepository(Protocol):
     """Tickets, their messages, timeline and the indexes that thread and deduplicate them."""
 
-    def create(self, ticket: Ticket, message: Message, *, open_key: str | None) -> None:
-        """Store a new ticket with its first message, atomically.
+    def create(self, ticket: Ticket, message: Message, *, open_key: str | None,
+               events: Sequence[TimelineEvent] = (), claim: tuple[str, datetime] | None = None) -> None:
+        """Store a new ticket with its first message (and timeline events, and a claim), atomically.
 
         Raises DuplicateError if the message's external id is already stored, and
         ConflictError if the ticket id is taken or `open_key` already points at a ticket.
@@ -26,8 +27,8 @@ class TicketRepository(Protocol):
         Raises DuplicateError for a stored external id, ConflictError for a stale version.
         """
 
-    def save(self, ticket: Ticket, *, expected_version: int) -> None:
-        """Store the ticket's new state if nobody changed it since `expected_version`."""
+    def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:
+        """Store the ticket's new state (with timeline events) if nobody changed it since `expected_version`."""
 
     def get(self, ticket_id: str) -> Ticket:
         """The ticket, or NotFoundError."""
@@ -53,6 +54,9 @@ class TicketRepository(Protocol):
         """Store an outbound message or internal note on a ticket."""
 
     def update_message(self, ticket_id: str, message_id: str, **changes: Any) -> None: ...
+
+    def record_sent(self, ticket_id: str, message_id: str, channel: Channel, external_id: str) -> None:
+        """Mark an outbound message sent and index the id the platform gave it."""
 
     def bump_repeat(self, ticket_id: str, message_id: str, external_id: str, channel: Channel) -> None:
         """Count a repeated identical message and index its external id to the original."""
@@ -89,6 +93,9 @@ class EventPublisher(Protocol):
     """Ticket events on the EventBridge bus."""
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+    def publish_many(self, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Several events in one call (EventBridge takes up to 10 a request)."""
 
 
 class RateLimiter(Protocol):

@@ -95,7 +95,8 @@ class DynamoTicketRepository:
 
     # -- writes -------------------------------------------------------------------------
 
-    def create(self, ticket: Ticket, message: Message, *, open_key: str | None) -> None:
+    def create(self, ticket: Ticket, message: Message, *, open_key: str | None,
+               events: Sequence[TimelineEvent] = (), claim: tuple[str, datetime] | None = None) -> None:
         assert message.external_id is not None
         items: list[dict[str, Any]] = [
             self._put(ticket_to_item(ticket), "attribute_not_exists(pk)"),
@@ -106,6 +107,9 @@ class DynamoTicketRepository:
         if open_key is not None:
             items.append(self._put(to_attrs({"pk": f"O#{open_key}", "sk": "O", "item_type": "open",
                                              "ticket_id": ticket.id}), "attribute_not_exists(pk)"))
+        items.extend(self._put(event_to_item(e)) for e in events)
+        if claim is not None:
+            items.append(self._put(_claim_item(ticket.id, claim[0], claim[1])))
         self._transact(items, duplicate_at=1)
 
     def append(self, ticket: Ticket, message: Message, *, expected_version: int) -> None:
@@ -118,7 +122,14 @@ class DynamoTicketRepository:
             self._put(message_to_item(message)),
         ], duplicate_at=1)
 
-    def save(self, ticket: Ticket, *, expected_version: int) -> None:
+    def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:
+        # Plain writes, not a transaction: a transactional write costs twice the capacity, and
+        # an event missing after a crash between the two is cosmetic (the ticket holds the fact).
+        self._save_ticket(ticket, expected_version)
+        for event in events:
+            self.add_event(event)
+
+    def _save_ticket(self, ticket: Ticket, expected_version: int) -> None:
         try:
             self._db.put_item(
                 TableName=self._table, Item=ticket_to_item(ticket),
@@ -159,6 +170,11 @@ class DynamoTicketRepository:
             ExpressionAttributeValues=values, ConditionExpression="attribute_exists(pk)",
         )
 
+    def record_sent(self, ticket_id: str, message_id: str, channel: Channel, external_id: str) -> None:
+        # The index first: a reply that arrives between the two writes still finds the ticket.
+        self.index_message_id(channel, external_id, ticket_id, message_id)
+        self.update_message(ticket_id, message_id, delivery_status="sent", external_id=external_id)
+
     def bump_repeat(self, ticket_id: str, message_id: str, external_id: str, channel: Channel) -> None:
         self._transact([
             {"Update": {
@@ -179,8 +195,7 @@ class DynamoTicketRepository:
         return conditional_write(
             self._db.put_item,
             TableName=self._table,
-            Item=to_attrs({"pk": f"T#{ticket_id}", "sk": f"C#{task}", "item_type": "claim",
-                           "claimed_at": at, "done": False}),
+            Item=_claim_item(ticket_id, task, now),
             ConditionExpression="attribute_not_exists(pk) OR (#d = :no AND claimed_at < :stale)",
             ExpressionAttributeNames={"#d": "done"},
             ExpressionAttributeValues={":no": {"BOOL": False},
@@ -298,3 +313,8 @@ def to_attrs_keep_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: converted.get(k, {"NULL": True}) for k in values}
 
 
+
+
+def _claim_item(ticket_id: str, task: str, at: datetime) -> dict[str, Any]:
+    return to_attrs({"pk": f"T#{ticket_id}", "sk": f"C#{task}", "item_type": "claim",
+                     "claimed_at": int(at.timestamp()), "done": False})

@@ -173,27 +173,29 @@ def _create(
     message = Message.from_inbound(ticket.id, inbound)
     if linked is not None and open_key is not None:
         deps.tickets.release_open_key(open_key, linked)
-    deps.tickets.create(ticket, message, open_key=open_key)
-    acknowledged = False
-    if deps.tickets.claim(ticket.id, AFTER_CREATE, now=now, stale_after_seconds=CLAIM_STALE_SECONDS):
-        ticket, acknowledged = _after_create(ticket, inbound, deps, now=now)
-        deps.tickets.finish_claim(ticket.id, AFTER_CREATE)
+    classified = TimelineEvent(
+        ticket_id=ticket.id, at=now, kind="classified",
+        detail={"category": ticket.category, "priority": ticket.priority,
+                "confidence": round(ticket.confidence, 3), "needs_triage": ticket.needs_triage,
+                "explanation": ticket.explanation, "model_version": ticket.model_version},
+    )
+    # One transaction: the ticket, its message, the classification on the timeline, and the
+    # claim on what follows (events, acknowledgement, follow-ups), so a crash leaves no gap.
+    deps.tickets.create(ticket, message, open_key=open_key, events=[classified],
+                        claim=(AFTER_CREATE, now))
+    ticket, acknowledged = _after_create(ticket, inbound, deps, now=now)
+    deps.tickets.finish_claim(ticket.id, AFTER_CREATE)
     return IntakeResult(ticket=ticket, message_id=message.id, created=True, acknowledged=acknowledged)
 
 
 def _after_create(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *,
                   now: datetime) -> tuple[Ticket, bool]:
     """What follows storing a new ticket; run again when a retry finds it was interrupted."""
-    deps.tickets.add_event(TimelineEvent(
-        ticket_id=ticket.id, at=now, kind="classified",
-        detail={"category": ticket.category, "priority": ticket.priority,
-                "confidence": round(ticket.confidence, 3), "needs_triage": ticket.needs_triage,
-                "explanation": ticket.explanation, "model_version": ticket.model_version},
-    ))
-    deps.events.publish("TicketCreated", _event_detail(ticket))
-    deps.events.publish("TicketClassified", {**_event_detail(ticket),
-                                             "confidence": ticket.confidence,
-                                             "needs_triage": ticket.needs_triage})
+    deps.events.publish_many([
+        ("TicketCreated", _event_detail(ticket)),
+        ("TicketClassified", {**_event_detail(ticket), "confidence": ticket.confidence,
+                              "needs_triage": ticket.needs_triage}),
+    ])
     ticket, acknowledged = _acknowledge(ticket, inbound, deps, now=now)
     deps.follow_ups.ticket_changed(ticket, now=now, reason="created")
     return ticket, acknowledged
@@ -300,12 +302,14 @@ def _acknowledge(
     if sent.delivery_status != "sent" or sent.external_id is None:
         return ticket, False
     acked = ticket.acknowledged(sent.external_id, now)
+    event = TimelineEvent(ticket_id=ticket.id, at=now, kind="acknowledged",
+                          detail={"message_id": sent.external_id})
     try:
-        deps.tickets.save(acked, expected_version=ticket.version)
+        deps.tickets.save(acked, expected_version=ticket.version, events=[event])
     except ConflictError:
-        return ticket, True  # a concurrent reply moved the ticket on; the ack is still recorded
-    deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="acknowledged",
-                                         detail={"message_id": sent.external_id}))
+        # A concurrent reply moved the ticket on; the sent ack stays on the thread and indexed.
+        deps.tickets.add_event(event)
+        return ticket, True
     return acked, True
 
 

@@ -42,6 +42,5 @@ def deliver(
         tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="send_failed",
                                         detail={"message_id": message.id}))
         return queued.model_copy(update={"delivery_status": "failed"})
-    tickets.update_message(ticket.id, message.id, delivery_status="sent", external_id=external_id)
-    tickets.index_message_id(ticket.channel, external_id, ticket.id, message.id)
+    tickets.record_sent(ticket.id, message.id, ticket.channel, external_id)
     return queued.model_copy(update={"delivery_status": "sent", "external_id": external_id})
