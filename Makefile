@@ -21,7 +21,7 @@ run: setup
 	$(BIN)/deskintake serve
 
 ## Lint, then every test (unit, integration against moto, e2e over SMTP/HTTP and Chromium).
-test: setup browser lint audit
+test: setup browser lint typecheck audit
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: setup

@@ -45,15 +45,16 @@ def _serialized_moto_server() -> Any:
 
     class SerializedMotoServer(tms.ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = tms.DomainDispatcherApplication(tms.create_backend_app)
+            app = tms.DomainDispatcherApplication(tms.create_backend_app)  # type: ignore[attr-defined]
             lock = threading.Lock()
 
             def serial(environ: Any, start_response: Any) -> Any:
                 with lock:
                     return list(app(environ, start_response))
 
-            self._server = tms.make_server(self._ip_address, self._port, serial, True,
-                                           request_handler=tms.MotoRequestHandler)
+            self._server = tms.make_server(  # type: ignore[attr-defined]
+                self._ip_address, self._port, serial, True,
+                request_handler=tms.MotoRequestHandler)  # type: ignore[attr-defined]
             self._server_ready_event.set()
             self._server.serve_forever()
 

@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 # (platform, customer, name, pre-chat category, text[, channel id]): Indonesian, Chinese and
 # English customers. Without a channel id a chat reaches the default brand (pulsa in the demo);
 # the ids of examples/brands.json send the last ones to the card issuer (kartu).
-DEMO_CHATS: list[tuple[str, ...] | tuple[str, str, str, str | None, str]] = [
+DEMO_CHATS: list[tuple[str | None, ...]] = [
     (
         "whatsapp",
         "6281311112222",
@@ -71,7 +71,8 @@ def load_demo_chats(stack: Any) -> int:
     filed = 0
     for platform, sender, name, category, text, *channel in DEMO_CHATS:
         path, headers, body = build_request(
-            platform, str(text), sender=sender, name=name, category=category, secrets_env=env,
+            str(platform), str(text), sender=sender, name=str(name), category=category,
+            secrets_env=env,
             channel_id=channel[0] if channel else None,
         )
         try:
