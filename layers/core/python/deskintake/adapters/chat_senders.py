@@ -41,29 +41,28 @@ def post_json(
 ) -> dict[str, Any]:
     """POST JSON and return the JSON answer; SendError with the platform's reason otherwise."""
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "content-type": "application/json",
-            "accept": "application/json",
-            **(headers or {}),
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        detail = exc.read()[:500].decode("utf-8", "replace")
-        raise SendError(f"HTTP {exc.code} from {_host(url)}: {detail}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise SendError(f"cannot reach {_host(url)}: {exc}") from exc
+    raw = post_bytes(url, body, headers={"accept": "application/json", **(headers or {})},
+                     timeout=timeout)
     try:
         answer = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError as exc:
         raise SendError(f"{_host(url)} answered with something that is not JSON") from exc
     return answer if isinstance(answer, dict) else {"result": answer}
+
+
+def post_bytes(url: str, body: bytes, *, headers: dict[str, str], timeout: float) -> bytes:
+    """POST a JSON body as given (signatures cover these exact bytes) and return the raw answer."""
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"content-type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw: bytes = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:500].decode("utf-8", "replace")
+        raise SendError(f"HTTP {exc.code} from {_host(url)}: {detail}") from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise SendError(f"cannot reach {_host(url)}: {exc}") from exc
+    return raw
 
 
 def _host(url: str) -> str:
@@ -199,27 +198,12 @@ class LivechatSender:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         timestamp = str(int(time.time()))
         signature = livechat_signature(body, timestamp, _secret(self.secret, "live-chat secret"))
-        request = urllib.request.Request(
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "content-type": "application/json",
-                "x-timestamp": timestamp,
-                "x-signature": signature,
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            raise SendError(f"HTTP {exc.code} from the widget callback") from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise SendError(f"cannot reach the widget callback: {exc}") from exc
+        raw = post_bytes(url, body, headers={"x-timestamp": timestamp, "x-signature": signature},
+                         timeout=self.timeout)
         try:
             answer = json.loads(raw) if raw.strip() else {}
         except json.JSONDecodeError:
-            answer = {}
+            answer = {}  # the widget's own answer is optional: the reply was delivered
         given = answer.get("id") if isinstance(answer, dict) else None
         return str(given) if given else f"livechat:{payload['reply_id']}"
 
