@@ -17,7 +17,7 @@ from deskintake.domain.model import Channel, InboundMessage
 from deskintake.domain.ticket import Direction, Message, TimelineEvent
 from deskintake.inbound.chat import ChatBatch, MessageEdit, StatusUpdate
 from deskintake.ports import FailureLog, RawStore, TicketRepository
-from deskintake.services.intake import IntakeDeps, brands_of, open_key_for, submit
+from deskintake.services.intake import IntakeDeps, IntakeResult, brands_of, open_key_for, submit
 
 log = logging.getLogger(__name__)
 
@@ -106,17 +106,7 @@ def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetim
             log.warning("chat kept: no brand owns its channel",
                         extra={"channel": str(original.channel), "channel_id": unknown})
             continue
-        result = submit(inbound, deps.intake, now=now)
-        outcome.tickets.append(
-            {
-                "ticket_id": result.ticket.id,
-                "message_id": result.message_id,
-                "created": result.created,
-                "duplicate": result.duplicate,
-                "repeated": result.repeated,
-                "acknowledged": result.acknowledged,
-            }
-        )
+        outcome.tickets.append(_filed(submit(inbound, deps.intake, now=now)))
     repo = deps.intake.tickets
     for update in batch.statuses:
         if apply_status(update, repo, now=now):
@@ -185,15 +175,7 @@ def apply_edit(
         replacement = route(edit.replacement, deps, channel_id)
         if replacement is None:
             return False, None
-        result = submit(replacement, deps.intake, now=now)
-        return False, {
-            "ticket_id": result.ticket.id,
-            "message_id": result.message_id,
-            "created": result.created,
-            "duplicate": result.duplicate,
-            "repeated": result.repeated,
-            "acknowledged": result.acknowledged,
-        }
+        return False, _filed(submit(replacement, deps.intake, now=now))
     ticket_id, message_id = found
     message = _stored(repo, ticket_id, message_id)
     # Only the customer who wrote a message may change it.
@@ -246,3 +228,15 @@ def widget_replies(
         if m.delivery_status == "sent":
             repo.update_message(ticket_id, m.id, delivery_status="delivered")
     return ticket_id, replies
+
+
+def _filed(result: IntakeResult) -> dict[str, Any]:
+    """What the webhook answers about one filed message."""
+    return {
+        "ticket_id": result.ticket.id,
+        "message_id": result.message_id,
+        "created": result.created,
+        "duplicate": result.duplicate,
+        "repeated": result.repeated,
+        "acknowledged": result.acknowledged,
+    }
