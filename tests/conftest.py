@@ -58,3 +58,21 @@ def _clear_caches(module: Any) -> None:
         fn = getattr(module, name)
         if hasattr(fn, "cache_clear"):
             fn.cache_clear()
+
+
+@pytest.fixture
+def chat_handler(moto_stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The chat webhook handler module over moto, with the test secrets set locally."""
+    from aws_lambda_powertools.utilities import parameters
+    from deskintake.runtime import chat_wiring
+
+    from tests.chat_support import SECRETS, load_handler
+
+    monkeypatch.setenv("DESKINTAKE_LOCAL", "1")
+    for key, value in SECRETS.items():
+        monkeypatch.setenv(key, value)
+    chat_wiring._deps.cache_clear()
+    parameters.clear_caches()
+    yield load_handler("functions/chat_webhook/handler.py", "test_chat_webhook_handler")
+    chat_wiring._deps.cache_clear()
+    parameters.clear_caches()

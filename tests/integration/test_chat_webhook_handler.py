@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,65 +10,15 @@ import pytest
 from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
 from deskintake.commands.chat_send import build_request
 from deskintake.domain.model import Channel
-from deskintake.local.functions import LambdaContext
-from deskintake.local.gateway import v2_event
-from deskintake.local.template import HttpRoute
+
+from tests.chat_support import SECRETS, call
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {
-    "DESKINTAKE_WHATSAPP_APP_SECRET": "wa-secret",
-    "DESKINTAKE_WHATSAPP_VERIFY_TOKEN": "wa-verify",
-    "DESKINTAKE_TELEGRAM_SECRET_TOKEN": "tg-secret",
-    "DESKINTAKE_LIVECHAT_SECRET": "lc-secret",
-}
 
 
 @pytest.fixture
-def handler(moto_stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from aws_lambda_powertools.utilities import parameters
-    from deskintake.runtime import chat_wiring
-
-    monkeypatch.setenv("DESKINTAKE_LOCAL", "1")
-    for key, value in SECRETS.items():
-        monkeypatch.setenv(key, value)
-    chat_wiring._deps.cache_clear()
-    parameters.clear_caches()
-    spec = importlib.util.spec_from_file_location(
-        "chat_webhook_handler", ROOT / "functions/chat_webhook/handler.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    chat_wiring._deps.cache_clear()
-    parameters.clear_caches()
-
-
-def call(
-    handler: Any,
-    method: str,
-    path: str,
-    *,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-    query: str = "",
-) -> tuple[int, Any]:
-    event = v2_event(
-        method,
-        HttpRoute("ChatWebhookFunction", method, path),
-        path,
-        query,
-        {k.lower(): v for k, v in (headers or {}).items()},
-        body,
-        {},
-        "203.0.113.9",
-    )
-    response = handler.lambda_handler(event, LambdaContext(function_name="ChatWebhookFunction"))
-    text = response.get("body") or ""
-    try:
-        return response["statusCode"], json.loads(text)
-    except json.JSONDecodeError:
-        return response["statusCode"], text
+def handler(chat_handler: Any) -> Any:
+    return chat_handler
 
 
 def stored(moto_stack: dict[str, Any]) -> tuple[int, list[str]]:

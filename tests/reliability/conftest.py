@@ -8,7 +8,6 @@ runs exactly as in Lambda: a fault that clears before the attempts run out is in
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import threading
 from collections.abc import Iterator
@@ -124,14 +123,6 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> Faults:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
     monkeypatch.setenv("AWS_RETRY_MODE", "standard")
     return Faults()
-
-
-def load_handler(relative: str, name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class AsyncLambda:

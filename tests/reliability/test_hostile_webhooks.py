@@ -6,25 +6,15 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from deskintake.inbound.signatures import livechat_signature, whatsapp_signature
-from deskintake.local.functions import LambdaContext
-from deskintake.local.gateway import v2_event
-from deskintake.local.template import HttpRoute
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.conftest import load_handler
+from tests.chat_support import SECRETS, call
 
-SECRETS = {
-    "DESKINTAKE_WHATSAPP_APP_SECRET": "wa-secret",
-    "DESKINTAKE_WHATSAPP_VERIFY_TOKEN": "wa-verify",
-    "DESKINTAKE_TELEGRAM_SECRET_TOKEN": "tg-secret",
-    "DESKINTAKE_LIVECHAT_SECRET": "lc-secret",
-}
 EXAMPLES = int(os.environ.get("DESKINTAKE_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 derandomize=not os.environ.get("DESKINTAKE_FUZZ_EXAMPLES"),
@@ -34,29 +24,8 @@ CLEAR_4XX = {400, 401, 403, 404, 405, 413, 415}
 
 
 @pytest.fixture
-def handler(moto_stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from aws_lambda_powertools.utilities import parameters
-    from deskintake.runtime import chat_wiring
-
-    monkeypatch.setenv("DESKINTAKE_LOCAL", "1")
-    for key, value in SECRETS.items():
-        monkeypatch.setenv(key, value)
-    chat_wiring._deps.cache_clear()
-    parameters.clear_caches()
-    yield load_handler("functions/chat_webhook/handler.py", "reliability_chat_handler")
-    chat_wiring._deps.cache_clear()
-
-
-def call(handler: Any, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
-         query: str = "") -> tuple[int, Any]:
-    event = v2_event(method, HttpRoute("ChatWebhookFunction", method, path), path, query,
-                     {k.lower(): v for k, v in (headers or {}).items()}, body, {}, "203.0.113.9")
-    response = handler.lambda_handler(event, LambdaContext(function_name="ChatWebhookFunction"))
-    text = response.get("body") or ""
-    try:
-        return response["statusCode"], json.loads(text)
-    except json.JSONDecodeError:
-        return response["statusCode"], text
+def handler(chat_handler: Any) -> Any:
+    return chat_handler
 
 
 def signed(platform: str, body: bytes, extra: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from deskintake.commands.chat_send import build_request
 
-from tests.reliability.conftest import AsyncLambda, Faults, load_handler, put_mail
-from tests.reliability.test_hostile_webhooks import SECRETS, call
+from tests.chat_support import SECRETS, call, load_handler
+from tests.reliability.conftest import AsyncLambda, Faults, put_mail
 
 CARD = "4111 1111 1111 1111"
 CARD_DIGITS = "4111111111111111"
