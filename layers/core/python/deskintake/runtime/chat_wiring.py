@@ -79,29 +79,17 @@ def chat_deps() -> tuple[ChatEnv, Any]:
 
 @functools.cache
 def _deps(env_json: str) -> Any:
-    from deskintake.adapters.dynamodb_ops import DynamoFailureLog, DynamoRateLimiter
-    from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
-    from deskintake.adapters.eventbridge_events import EventBridgePublisher
+    from deskintake.adapters.dynamodb_ops import DynamoFailureLog
     from deskintake.adapters.s3_raw import S3RawStore
-    from deskintake.runtime.wiring import classify_inbound, client, follow_ups
+    from deskintake.runtime.wiring import client, intake_core
     from deskintake.services.chat_intake import ChatIntakeDeps
-    from deskintake.services.intake import IntakeDeps, IntakeSettings
+    from deskintake.services.intake import IntakeSettings
 
     env = ChatEnv.model_validate_json(env_json)
-    db = client("dynamodb")
-    core = IntakeDeps(
-        tickets=DynamoTicketRepository(db, env.table),
-        classify=classify_inbound,
-        events=EventBridgePublisher(client("events"), env.event_bus),
-        limiter=DynamoRateLimiter(db, env.table),
-        senders=senders(env),
-        follow_ups=follow_ups(),
-        settings=IntakeSettings(
-            ack_enabled=env.ack_enabled, ack_limit_per_hour=env.ack_limit_per_hour
-        ),
-    )
+    core = intake_core(env.table, env.event_bus, senders=senders(env), settings=IntakeSettings(
+        ack_enabled=env.ack_enabled, ack_limit_per_hour=env.ack_limit_per_hour))
     return ChatIntakeDeps(intake=core, raw=S3RawStore(client("s3"), env.raw_bucket),
-                          failures=DynamoFailureLog(db, env.table))
+                          failures=DynamoFailureLog(client("dynamodb"), env.table))
 
 
 def senders(env: ChatEnv) -> dict[Channel, Any]:

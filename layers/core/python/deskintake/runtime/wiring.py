@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from deskintake.domain.model import Channel, Classification, InboundMessage
@@ -39,30 +40,40 @@ def classify_inbound(inbound: InboundMessage) -> Classification:
 
 @functools.cache
 def email_intake_deps() -> Any:
-    from deskintake.adapters.dynamodb_ops import DynamoFailureLog, DynamoRateLimiter
-    from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
-    from deskintake.adapters.eventbridge_events import EventBridgePublisher
+    from deskintake.adapters.dynamodb_ops import DynamoFailureLog
     from deskintake.adapters.s3_raw import S3RawStore
     from deskintake.adapters.ses_sender import SesEmailSender
     from deskintake.services.email_intake import EmailIntakeDeps
-    from deskintake.services.intake import IntakeDeps, IntakeSettings
+    from deskintake.services.intake import IntakeSettings
 
     env = load(EmailIntakeEnv)
-    db = client("dynamodb")
     settings = IntakeSettings(support_address=env.sender, own_addresses=env.own(),
                               ack_enabled=env.ack_enabled, ack_limit_per_hour=env.ack_limit_per_hour)
-    core = IntakeDeps(
-        tickets=DynamoTicketRepository(db, env.table),
+    core = intake_core(env.table, env.event_bus, settings=settings,
+                       senders={Channel.EMAIL: SesEmailSender(LazyClient("ses"), sender=env.sender,
+                                                              sender_name=env.sender_name)})
+    return env, EmailIntakeDeps(raw=S3RawStore(client("s3"), env.raw_bucket),
+                                failures=DynamoFailureLog(client("dynamodb"), env.table), intake=core)
+
+
+def intake_core(table: str, event_bus: str, *, senders: Mapping[Channel, Any],
+                settings: Any) -> Any:
+    """The intake's dependencies over AWS, shared by the email and chat functions."""
+    from deskintake.adapters.dynamodb_ops import DynamoRateLimiter
+    from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
+    from deskintake.adapters.eventbridge_events import EventBridgePublisher
+    from deskintake.services.intake import IntakeDeps
+
+    db = client("dynamodb")
+    return IntakeDeps(
+        tickets=DynamoTicketRepository(db, table),
         classify=classify_inbound,
-        events=EventBridgePublisher(client("events"), env.event_bus),
-        limiter=DynamoRateLimiter(db, env.table),
-        senders={Channel.EMAIL: SesEmailSender(LazyClient("ses"), sender=env.sender,
-                                               sender_name=env.sender_name)},
+        events=EventBridgePublisher(client("events"), event_bus),
+        limiter=DynamoRateLimiter(db, table),
+        senders=senders,
         follow_ups=follow_ups(),
         settings=settings,
     )
-    return env, EmailIntakeDeps(raw=S3RawStore(client("s3"), env.raw_bucket),
-                                failures=DynamoFailureLog(db, env.table), intake=core)
 
 
 def follow_ups() -> Any:
