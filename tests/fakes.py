@@ -16,6 +16,7 @@ from typing import Any
 from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundError
 from deskintake.domain.model import Channel
 from deskintake.domain.ticket import Message, Ticket, TimelineEvent, normalize_message_id
+from deskintake.ports import Lookup
 
 
 def _ext(channel: Channel | str, external_id: str) -> tuple[str, str]:
@@ -88,6 +89,13 @@ class InMemoryTicketRepository:
     def index_message_id(self, channel: Channel, external_id: str, ticket_id: str, message_id: str) -> None:
         self.external[_ext(channel, external_id)] = (ticket_id, message_id)
 
+    def lookup(self, channel: Channel, external_id: str, *, open_key: str | None = None,
+               reference_ids: Sequence[str] = ()) -> Lookup:
+        with self._lock:
+            return Lookup(seen=self.find_message(channel, external_id),
+                          open_ticket=self.open.get(open_key) if open_key is not None else None,
+                          referenced_ticket=self.find_ticket_by_message_ids(reference_ids))
+
     def open_ticket_for(self, open_key: str) -> str | None:
         return self.open.get(open_key)
 
@@ -120,6 +128,24 @@ class InMemoryTicketRepository:
 
     def add_event(self, event: TimelineEvent) -> None:
         self.timeline[event.ticket_id].append(event)
+
+    def record(self, ticket_id: str, *, save: tuple[Ticket, int] | None = None,
+               messages: Sequence[Message] = (), indexes: Sequence[tuple[Channel, str, str]] = (),
+               events: Sequence[TimelineEvent] = (), finish_claim: str | None = None) -> None:
+        with self._lock:
+            if save is not None:
+                stored = self.tickets.get(ticket_id)
+                if stored is None or stored.version != save[1]:
+                    raise ConflictError("stale version")
+                self.tickets[ticket_id] = save[0]
+            for channel, external_id, message_id in indexes:
+                self.index_message_id(channel, external_id, ticket_id, message_id)
+            for message in messages:
+                self.msgs[ticket_id][message.id] = message
+            self.timeline[ticket_id].extend(events)
+            if finish_claim is not None:
+                at, _ = self.claims.get((ticket_id, finish_claim), (0, False))
+                self.claims[(ticket_id, finish_claim)] = (at, True)
 
     def events(self, ticket_id: str) -> list[TimelineEvent]:
         return sorted(self.timeline[ticket_id], key=lambda e: e.at)

@@ -182,3 +182,59 @@ def test_record_sent_marks_the_message_and_indexes_the_platform_id(repo: Any) ->
     stored = next(m for m in repo.messages(ticket.id) if m.id == out.id)
     assert (stored.delivery_status, stored.external_id) == ("sent", "0100abc")
     assert repo.find_ticket_by_message_ids(["<0100abc@eu-west-1.amazonses.com>"]) == ticket.id
+
+
+def test_lookup_reads_the_duplicate_check_open_ticket_and_reference_in_one_answer(repo: Any) -> None:
+    mail, first = opened("<m1@x>")
+    repo.create(mail, first, open_key=None)
+    chat, hello = opened("wamid.1", ticket_id="TKT-BBBBBBB", customer="6281", channel=Channel.WHATSAPP)
+    repo.create(chat, hello, open_key="whatsapp#6281")
+
+    again = repo.lookup(Channel.EMAIL, "<M1@X>", reference_ids=["<m1@x>"])
+    reply = repo.lookup(Channel.EMAIL, "<m2@x>", reference_ids=["<unknown@y>", "<m1@x>"])
+    next_chat = repo.lookup(Channel.WHATSAPP, "wamid.2", open_key="whatsapp#6281")
+    stranger = repo.lookup(Channel.WHATSAPP, "wamid.3", open_key="whatsapp#6299")
+
+    assert again.seen == (mail.id, first.id)
+    assert (reply.seen, reply.referenced_ticket) == (None, mail.id)
+    assert (next_chat.seen, next_chat.open_ticket) == (None, chat.id)
+    assert (stranger.seen, stranger.open_ticket, stranger.referenced_ticket) == (None, None, None)
+
+
+def test_record_stores_the_sent_reply_its_index_event_and_claim_end_together(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    repo.create(ticket, message, open_key=None, claim=("after_create", T0))
+    out = Message(ticket_id=ticket.id, id=Message.make_id(T0, "ack"), direction="out",
+                  channel=Channel.EMAIL, created_at=T0, delivery_status="sent", external_id="0100abc")
+    acked = ticket.acknowledged("0100abc", T0)
+
+    repo.record(ticket.id, save=(acked, ticket.version), messages=[out],
+                indexes=[(Channel.EMAIL, "0100abc", out.id)],
+                events=[TimelineEvent(ticket_id=ticket.id, at=T0, kind="acknowledged")],
+                finish_claim="after_create")
+
+    assert repo.get(ticket.id) == acked
+    assert out in repo.messages(ticket.id)
+    assert repo.find_message(Channel.EMAIL, "<0100abc>") == (ticket.id, out.id)
+    assert [e.kind for e in repo.events(ticket.id)] == ["acknowledged"]
+    # The finished task is never taken again, however stale its claim looks.
+    assert not repo.claim(ticket.id, "after_create", now=T0 + timedelta(days=1), stale_after_seconds=1)
+
+
+def test_record_on_a_stale_version_writes_nothing(repo: Any) -> None:
+    ticket, message = opened("<m1@x>")
+    repo.create(ticket, message, open_key=None, claim=("after_create", T0))
+    repo.save(ticket.updated(T0, assignee="ani"), expected_version=ticket.version)
+    out = Message(ticket_id=ticket.id, id=Message.make_id(T0, "ack"), direction="out",
+                  channel=Channel.EMAIL, created_at=T0, delivery_status="sent", external_id="0100abc")
+
+    with pytest.raises(ConflictError):
+        repo.record(ticket.id, save=(ticket.acknowledged("0100abc", T0), ticket.version),
+                    messages=[out], indexes=[(Channel.EMAIL, "0100abc", out.id)],
+                    events=[TimelineEvent(ticket_id=ticket.id, at=T0, kind="acknowledged")],
+                    finish_claim="after_create")
+
+    assert repo.get(ticket.id).assignee == "ani" and repo.get(ticket.id).ack_message_id is None
+    assert [m.id for m in repo.messages(ticket.id)] == [message.id]
+    assert repo.find_message(Channel.EMAIL, "0100abc") is None and repo.events(ticket.id) == []
+    assert repo.claim(ticket.id, "after_create", now=T0 + timedelta(days=1), stale_after_seconds=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -41,6 +42,11 @@ class TicketRepository(Protocol):
     def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
         """The ticket holding any of these email Message-IDs (ours or the customer's)."""
 
+    def lookup(self, channel: Channel, external_id: str, *, open_key: str | None = None,
+               reference_ids: Sequence[str] = ()) -> Lookup:
+        """What intake must know before filing a message, read together in one request:
+        whether it is stored already, the customer's open chat ticket, the referenced ticket."""
+
     def index_message_id(self, channel: Channel, external_id: str, ticket_id: str, message_id: str) -> None:
         """Remember an outbound message's id (e.g. our ack's Message-ID) for threading."""
 
@@ -63,6 +69,14 @@ class TicketRepository(Protocol):
 
     def add_event(self, event: TimelineEvent) -> None: ...
 
+    def record(self, ticket_id: str, *, save: tuple[Ticket, int] | None = None,
+               messages: Sequence[Message] = (), indexes: Sequence[tuple[Channel, str, str]] = (),
+               events: Sequence[TimelineEvent] = (), finish_claim: str | None = None) -> None:
+        """Store these together, atomically: `save` = (ticket, expected version), whole
+        messages, (channel, external id, message id) threading indexes, timeline events, and
+        the end of a claimed task. ConflictError if the saved ticket changed since its version.
+        """
+
     def claim(self, ticket_id: str, task: str, *, now: datetime, stale_after_seconds: int) -> bool:
         """Take the one-time `task` on a ticket: True for exactly one caller.
 
@@ -73,6 +87,15 @@ class TicketRepository(Protocol):
     def finish_claim(self, ticket_id: str, task: str) -> None: ...
 
     def events(self, ticket_id: str) -> list[TimelineEvent]: ...
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer of TicketRepository.lookup."""
+
+    seen: tuple[str, str] | None = None  # (ticket id, message id) of this very message
+    open_ticket: str | None = None  # the open chat ticket behind `open_key`
+    referenced_ticket: str | None = None  # the ticket of the first reference that is ours
 
 
 class RawStore(Protocol):
@@ -156,8 +179,25 @@ class FollowUpStore(Protocol):
 
     def load(self, ticket_id: str) -> FollowUpState: ...
 
+    def load_with_ticket(self, ticket_id: str) -> tuple[Ticket, FollowUpState]:
+        """The ticket (NotFoundError if none) and its state, read together (one round trip)."""
+
     def save(self, state: FollowUpState, *, expected_version: int) -> None:
         """Store the state if nobody saved since `expected_version` (else ConflictError)."""
+
+    def create(self, state: FollowUpState) -> None:
+        """Store a new ticket's first state; ConflictError if the ticket has any already."""
+
+    def commit(self, ticket_id: str, *, claim: str | None = None,
+               state: FollowUpState | None = None, expected_version: int = 0,
+               ticket: tuple[Ticket, int] | None = None,
+               events: Sequence[TimelineEvent] = ()) -> bool:
+        """All or nothing: claim occurrence `claim`, save `state` (as `save`), store the
+        (ticket, expected version) and add timeline `events`.
+
+        False, with nothing written, if `claim` was taken already; ConflictError, with nothing
+        written, if the state or the ticket changed since the versions given.
+        """
 
     def claim(self, ticket_id: str, key: str) -> bool:
         """Mark the follow-up occurrence `key` done; False if it already was (exactly once)."""

@@ -29,6 +29,7 @@ from deskintake.adapters._dynamo import (
 from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundError
 from deskintake.domain.model import Channel
 from deskintake.domain.ticket import Message, Ticket, TimelineEvent, normalize_message_id
+from deskintake.ports import Lookup
 
 _KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "item_type")
 
@@ -190,6 +191,32 @@ class DynamoTicketRepository:
     def add_event(self, event: TimelineEvent) -> None:
         self._db.put_item(TableName=self._table, Item=event_to_item(event))
 
+    def record(self, ticket_id: str, *, save: tuple[Ticket, int] | None = None,
+               messages: Sequence[Message] = (), indexes: Sequence[tuple[Channel, str, str]] = (),
+               events: Sequence[TimelineEvent] = (), finish_claim: str | None = None) -> None:
+        items: list[dict[str, Any]] = []
+        if save is not None:
+            ticket, expected = save
+            items.append(self._put(ticket_to_item(ticket), "#v = :v", {"#v": "version"},
+                                   {":v": {"N": str(expected)}}))
+        items.extend(self._put(self._index_item(channel, ext, ticket_id, mid))
+                     for channel, ext, mid in indexes)
+        items.extend(self._put(message_to_item(m)) for m in messages)
+        items.extend(self._put(event_to_item(e)) for e in events)
+        if finish_claim is not None:
+            items.append({"Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": f"T#{ticket_id}"}, "sk": {"S": f"C#{finish_claim}"}},
+                "UpdateExpression": "SET #d = :yes", "ExpressionAttributeNames": {"#d": "done"},
+                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+            }})
+        if not items:
+            return
+        if len(items) == 1 and save is None and "Put" in items[0]:
+            self._db.put_item(**items[0]["Put"])  # one plain write costs half a transactional one
+            return
+        self._transact(items, duplicate_at=-1)
+
     def claim(self, ticket_id: str, task: str, *, now: datetime, stale_after_seconds: int) -> bool:
         at = int(now.timestamp())
         return conditional_write(
@@ -253,6 +280,28 @@ class DynamoTicketRepository:
                 return found[key]
         return None
 
+    def lookup(self, channel: Channel, external_id: str, *, open_key: str | None = None,
+               reference_ids: Sequence[str] = ()) -> Lookup:
+        own = external_key(channel, external_id)
+        refs = list(dict.fromkeys(external_key(Channel.EMAIL, m) for m in reference_ids if m.strip()))
+        pks = list(dict.fromkeys([own, *([f"O#{open_key}"] if open_key is not None else []), *refs]))[:100]
+        keys = [{"pk": {"S": pk}, "sk": {"S": pk.split("#", 1)[0]}} for pk in pks]
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = self._db.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                found[item["pk"]["S"]] = item
+            request = response.get("UnprocessedKeys") or {}
+        seen = found.get(own)
+        opened = found.get(f"O#{open_key}") if open_key is not None else None
+        referenced = next((found[k]["ticket_id"]["S"] for k in refs if k in found), None)
+        return Lookup(
+            seen=(seen["ticket_id"]["S"], seen["message_id"]["S"]) if seen else None,
+            open_ticket=opened["ticket_id"]["S"] if opened else None,
+            referenced_ticket=referenced,
+        )
+
     def open_ticket_for(self, open_key: str) -> str | None:
         item = self._db.get_item(TableName=self._table,
                                  Key={"pk": {"S": f"O#{open_key}"}, "sk": {"S": "O"}},
@@ -284,7 +333,7 @@ class DynamoTicketRepository:
                 raise_transient(exc)
                 raise
             codes = cancellation_codes(exc)
-            if len(codes) > duplicate_at and codes[duplicate_at] == "ConditionalCheckFailed":
+            if 0 <= duplicate_at < len(codes) and codes[duplicate_at] == "ConditionalCheckFailed":
                 raise DuplicateError("message already stored") from exc
             if "ConditionalCheckFailed" in codes:
                 raise ConflictError("concurrent change") from exc

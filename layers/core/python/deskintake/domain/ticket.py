@@ -145,6 +145,9 @@ class Ticket(BaseModel):
     ack_message_id: str | None = None
     is_auto: bool = False
     closed_at: datetime | None = None
+    # The last customer message, so a repeat of it is recognised without reading the thread.
+    last_inbound_id: str | None = None
+    last_inbound_digest: str | None = None
 
     @classmethod
     def open(
@@ -179,6 +182,8 @@ class Ticket(BaseModel):
             model_version=classification.model_version,
             linked_ticket=linked_ticket,
             is_auto=inbound.is_auto,
+            last_inbound_id=Message.make_id(at, inbound.external_id),
+            last_inbound_digest=text_digest(inbound.text),
         )
 
     @property
@@ -197,6 +202,8 @@ class Ticket(BaseModel):
             message_count=self.message_count + 1,
             last_customer_message_at=inbound.received_at,
             preview=_preview(inbound.text) or self.preview,
+            last_inbound_id=Message.make_id(inbound.received_at, inbound.external_id),
+            last_inbound_digest=text_digest(inbound.text),
         )
 
     def acknowledged(self, message_id: str, now: datetime) -> Ticket:
@@ -215,6 +222,12 @@ class Ticket(BaseModel):
 
     def updated(self, now: datetime, **changes: Any) -> Ticket:
         return self._next(now, **changes)
+
+
+def text_digest(text: str) -> str:
+    """A short fingerprint of a message's words, blind to spacing and case (repeat detection)."""
+    words = " ".join((text or "").split()).casefold()
+    return hashlib.sha256(words.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _first_line(text: str) -> str:

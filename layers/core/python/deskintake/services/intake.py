@@ -20,10 +20,12 @@ from deskintake.domain.ticket import (
     Ticket,
     TimelineEvent,
     new_ticket_id,
+    text_digest,
 )
 from deskintake.ports import (
     EventPublisher,
     FollowUps,
+    Lookup,
     NoFollowUps,
     RateLimiter,
     Sender,
@@ -98,21 +100,29 @@ def submit(inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> Intak
     the ticket the first one filed. Races between concurrent deliveries are settled by the
     repository's conditional writes, after which the loser re-reads and tries again.
     """
+    open_key = _open_key(inbound, brand_of(inbound, deps).id)
+    references = _reference_ids(inbound)
+    # A first mail with nothing to thread by needs no read at all: the create transaction's
+    # condition on the message's index item is the duplicate check. Everything else reads the
+    # duplicate check, the open chat ticket and the referenced ticket in one request.
+    must_look = open_key is not None or bool(references)
     for _ in range(_ATTEMPTS):
-        if (seen := deps.tickets.find_message(inbound.channel, inbound.external_id)) is not None:
+        found = (deps.tickets.lookup(inbound.channel, inbound.external_id, open_key=open_key,
+                                     reference_ids=references) if must_look else Lookup())
+        if (seen := found.seen) is not None:
             ticket, acknowledged = _finish_interrupted_create(
                 deps.tickets.get(seen[0]), seen[1], inbound, deps, now=now)
             return IntakeResult(ticket=ticket, message_id=seen[1], created=False, duplicate=True,
                                 acknowledged=acknowledged)
-        open_key = _open_key(inbound, brand_of(inbound, deps).id)
-        existing = _thread(inbound, deps, open_key)
+        existing = _thread(inbound, deps, open_key, found)
+        must_look = True  # any retry re-reads what changed
         try:
             if existing is not None and existing.status != "closed":
                 return _append(existing, inbound, deps, now=now)
             linked = existing.id if existing is not None else None
             return _create(inbound, deps, open_key=open_key, linked=linked, now=now)
         except DuplicateError:
-            continue  # a concurrent delivery of the same message won; the loop returns it
+            continue  # stored already (a redelivery, or a concurrent one won): the lookup says where
         except ConflictError:
             continue  # a concurrent write to the thread; re-read and try again
     raise TransientError(f"could not file message {inbound.external_id!r} after {_ATTEMPTS} attempts")
@@ -132,15 +142,21 @@ def open_key_for(channel: Channel, customer: str, brand: str = "default") -> str
     return key if brand == "default" else f"{brand}#{key}"
 
 
-def _thread(inbound: InboundMessage, deps: IntakeDeps, open_key: str | None) -> Ticket | None:
+def _reference_ids(inbound: InboundMessage) -> list[str]:
+    """An email's In-Reply-To and References, most trusted first (chat has none)."""
+    if inbound.channel != Channel.EMAIL:
+        return []
+    return [mid for mid in [inbound.in_reply_to, *reversed(inbound.references)] if mid]
+
+
+def _thread(inbound: InboundMessage, deps: IntakeDeps, open_key: str | None,
+            found: Lookup) -> Ticket | None:
     """The ticket this message continues, in order of trust; never by subject text alone."""
     repo = deps.tickets
     if open_key is not None:
-        ticket_id = repo.open_ticket_for(open_key)
-        return _get_or_none(repo, ticket_id)
-    ids = [mid for mid in [inbound.in_reply_to, *reversed(inbound.references)] if mid]
-    if ids and (ticket_id := repo.find_ticket_by_message_ids(ids)) is not None:
-        return _get_or_none(repo, ticket_id)
+        return _get_or_none(repo, found.open_ticket)
+    if found.referenced_ticket is not None:
+        return _get_or_none(repo, found.referenced_ticket)
     if inbound.thread_token:
         ticket = _get_or_none(repo, inbound.thread_token)
         # A token only counts from the ticket's own customer: anyone can type a ticket number.
@@ -184,21 +200,23 @@ def _create(
     deps.tickets.create(ticket, message, open_key=open_key, events=[classified],
                         claim=(AFTER_CREATE, now))
     ticket, acknowledged = _after_create(ticket, inbound, deps, now=now)
-    deps.tickets.finish_claim(ticket.id, AFTER_CREATE)
     return IntakeResult(ticket=ticket, message_id=message.id, created=True, acknowledged=acknowledged)
 
 
 def _after_create(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *,
                   now: datetime) -> tuple[Ticket, bool]:
-    """What follows storing a new ticket; run again when a retry finds it was interrupted."""
+    """What follows storing a new ticket; run again when a retry finds it was interrupted.
+
+    The acknowledgement comes last because its write also ends the claim: follow-ups do not
+    depend on it, and a crash before that write leaves the claim open for a retry to finish.
+    """
     deps.events.publish_many([
         ("TicketCreated", _event_detail(ticket)),
         ("TicketClassified", {**_event_detail(ticket), "confidence": ticket.confidence,
                               "needs_triage": ticket.needs_triage}),
     ])
-    ticket, acknowledged = _acknowledge(ticket, inbound, deps, now=now)
     deps.follow_ups.ticket_changed(ticket, now=now, reason="created")
-    return ticket, acknowledged
+    return _acknowledge(ticket, inbound, deps, now=now)
 
 
 AFTER_CREATE = "after_create"
@@ -222,9 +240,7 @@ def _finish_interrupted_create(ticket: Ticket, message_id: str, inbound: Inbound
     if not deps.tickets.claim(ticket.id, AFTER_CREATE, now=now, stale_after_seconds=CLAIM_STALE_SECONDS):
         return ticket, False
     log.info("completing an interrupted intake", extra={"ticket_id": ticket.id})
-    ticket, acknowledged = _after_create(ticket, inbound, deps, now=now)
-    deps.tickets.finish_claim(ticket.id, AFTER_CREATE)
-    return ticket, acknowledged
+    return _after_create(ticket, inbound, deps, now=now)
 
 
 def restrict_to_brand(classification: Classification, brand: Brand) -> Classification:
@@ -241,8 +257,8 @@ def restrict_to_brand(classification: Classification, brand: Brand) -> Classific
 def _append(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> IntakeResult:
     repo = deps.tickets
     if (previous := _repeat_of(ticket, inbound, deps)) is not None:
-        repo.bump_repeat(ticket.id, previous.id, inbound.external_id, inbound.channel)
-        return IntakeResult(ticket=ticket, message_id=previous.id, created=False, repeated=True)
+        repo.bump_repeat(ticket.id, previous, inbound.external_id, inbound.channel)
+        return IntakeResult(ticket=ticket, message_id=previous, created=False, repeated=True)
     message = Message.from_inbound(ticket.id, inbound)
     updated = ticket.customer_replied(inbound)
     repo.append(updated, message, expected_version=ticket.version)
@@ -251,27 +267,41 @@ def _append(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *, now: d
     return IntakeResult(ticket=updated, message_id=message.id, created=False)
 
 
-def _repeat_of(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps) -> Message | None:
-    """The same text again from a chat customer within the window is counted, not stored anew."""
+def _repeat_of(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps) -> str | None:
+    """The same text again from a chat customer within the window is counted, not stored anew.
+
+    Returns the id of the message it repeats. The ticket carries its last customer message's
+    fingerprint; a ticket stored before it did has its thread read instead.
+    """
     if inbound.channel == Channel.EMAIL or not inbound.text.strip():
         return None
     window = timedelta(seconds=deps.settings.repeat_window_seconds)
-    inbound_msgs = [m for m in deps.tickets.messages(ticket.id) if m.direction == Direction.INBOUND]
-    if not inbound_msgs:
-        return None
-    last = inbound_msgs[-1]
-    same = " ".join(last.text.split()).casefold() == " ".join(inbound.text.split()).casefold()
-    recent = abs(inbound.received_at - last.created_at) <= window
-    return last if same and recent else None
+    last_id, digest, last_at = ticket.last_inbound_id, ticket.last_inbound_digest, ticket.last_customer_message_at
+    if last_id is None or digest is None or last_at is None:
+        inbound_msgs = [m for m in deps.tickets.messages(ticket.id) if m.direction == Direction.INBOUND]
+        if not inbound_msgs:
+            return None
+        last_id, digest, last_at = inbound_msgs[-1].id, text_digest(inbound_msgs[-1].text), inbound_msgs[-1].created_at
+    same = digest == text_digest(inbound.text)
+    recent = abs(inbound.received_at - last_at) <= window
+    return last_id if same and recent else None
 
 
 def _acknowledge(
     ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *, now: datetime
 ) -> tuple[Ticket, bool]:
+    """Send the automatic acknowledgement, then store it, its outcome and the end of the claim
+    in one write.
+
+    Unlike an agent's reply (services/outbox), the ack is not stored before it is sent: its
+    text is derived from the ticket, so a crash in between loses nothing a retry cannot redo.
+    """
+    repo = deps.tickets
     reason = _no_ack_reason(ticket, inbound, deps, now=now)
     if reason is not None:
-        deps.tickets.add_event(TimelineEvent(ticket_id=ticket.id, at=now, kind="ack_skipped",
-                                             detail={"reason": reason}))
+        repo.record(ticket.id, events=[TimelineEvent(ticket_id=ticket.id, at=now, kind="ack_skipped",
+                                                     detail={"reason": reason})],
+                    finish_claim=AFTER_CREATE)
         return ticket, False
     is_email = ticket.channel == Channel.EMAIL
     brand = brands_of(deps).get(ticket.brand)
@@ -298,17 +328,25 @@ def _acknowledge(
         is_auto=True,
         meta=meta,
     )
-    sent = outbox.deliver(ticket, message, tickets=deps.tickets, senders=deps.senders, now=now)
-    if sent.delivery_status != "sent" or sent.external_id is None:
+    external_id, failure = outbox.send(ticket, message, deps.senders)
+    if external_id is None:
+        repo.record(ticket.id, messages=[message.model_copy(update={"delivery_status": "failed"})],
+                    events=[outbox.send_failed(message, failure, now)], finish_claim=AFTER_CREATE)
         return ticket, False
-    acked = ticket.acknowledged(sent.external_id, now)
+    sent = message.model_copy(update={"delivery_status": "sent", "external_id": external_id})
+    acked = ticket.acknowledged(external_id, now)
     event = TimelineEvent(ticket_id=ticket.id, at=now, kind="acknowledged",
-                          detail={"message_id": sent.external_id})
+                          detail={"message_id": external_id})
+
+    def store(save: tuple[Ticket, int] | None) -> None:
+        repo.record(ticket.id, save=save, messages=[sent], indexes=[(ticket.channel, external_id, sent.id)],
+                    events=[event], finish_claim=AFTER_CREATE)
+
     try:
-        deps.tickets.save(acked, expected_version=ticket.version, events=[event])
+        store((acked, ticket.version))
     except ConflictError:
         # A concurrent reply moved the ticket on; the sent ack stays on the thread and indexed.
-        deps.tickets.add_event(event)
+        store(None)
         return ticket, True
     return acked, True
 
