@@ -61,6 +61,18 @@ class InMemoryTicketRepository:
             self.external[_ext(message.channel, message.external_id)] = (ticket.id, message.id)
             self.msgs[ticket.id][message.id] = message
 
+    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int) -> None:
+        with self._lock:
+            keys = [_ext(m.channel, m.external_id or "") for m in messages]
+            if any(k in self.external for k in keys) or len(set(keys)) != len(keys):
+                raise DuplicateError("message already stored")
+            if self.tickets[ticket.id].version != expected_version:
+                raise ConflictError("stale version")
+            self.tickets[ticket.id] = ticket
+            for key, message in zip(keys, messages, strict=True):
+                self.external[key] = (ticket.id, message.id)
+                self.msgs[ticket.id][message.id] = message
+
     def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:
         with self._lock:
             if ticket.id not in self.tickets or self.tickets[ticket.id].version != expected_version:
@@ -79,6 +91,9 @@ class InMemoryTicketRepository:
 
     def find_message(self, channel: Channel, external_id: str) -> tuple[str, str] | None:
         return self.external.get(_ext(channel, external_id))
+
+    def find_messages(self, channel: Channel, external_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        return {e: found for e in external_ids if (found := self.find_message(channel, e)) is not None}
 
     def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
         for mid in message_ids:

@@ -116,3 +116,35 @@ def test_a_chat_customer_writing_again_costs_no_thread_read(
         assert not [r for r in made if r.endswith(("Query", "Scan"))], made
         assert Counter(made)["dynamodb:BatchGetItem"] == 1, made
     assert len(threaded) <= 6, threaded
+
+
+def test_a_burst_in_one_delivery_costs_about_one_message_not_five(
+    chat_handler: Any, requests: list[str]
+) -> None:
+    import json
+
+    from deskintake.inbound.signatures import whatsapp_signature
+
+    sender = "6281311112222"
+    texts = ["halo kak", "saldo saya kepotong", "tapi pulsa belum masuk", "trx INV-230914-88213",
+             "tolong dicek ya"]
+    sent = int(ARRIVAL.timestamp()) - 10
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp", "metadata": {"phone_number_id": "99"},
+            "contacts": [{"profile": {"name": "Rina"}, "wa_id": sender}],
+            "messages": [{"from": sender, "id": f"wamid.burst{i}", "timestamp": str(sent + i),
+                          "type": "text", "text": {"body": t}} for i, t in enumerate(texts)]}}]}]}).encode()
+    headers = {"X-Hub-Signature-256": whatsapp_signature(body, SECRETS["DESKINTAKE_WHATSAPP_APP_SECRET"])}
+
+    with time_machine.travel(ARRIVAL, tick=False):
+        status, answer = call(chat_handler, "POST", "/webhooks/whatsapp", body=body, headers=headers)
+    burst = [r for r in requests if not r.startswith(("ssm:", "sts:"))]
+
+    assert status == 200, answer
+    assert len({t["ticket_id"] for t in answer["tickets"]}) == 1 and len(answer["tickets"]) == 5
+    # The first message opens the ticket as a lone one would; the other four cost one read of
+    # their duplicate checks, one transaction, one event and the follow-up re-plan.
+    assert Counter(burst)["dynamodb:TransactWriteItems"] == 3, burst
+    assert Counter(burst)["events:PutEvents"] == 2, burst
+    assert len(burst) <= 14, burst

@@ -352,3 +352,60 @@ def test_ignored_events_and_statuses_store_no_raw_body(deps: ChatIntakeDeps) -> 
     run(deps, Channel.LIVECHAT, json.dumps({"event": "typing"}).encode())
     assert deps.raw is not None and not deps.raw.objects  # type: ignore[union-attr]
     assert not repo(deps).tickets
+
+
+def wa_burst(texts: list[str], prefix: str, *, at: datetime = T0, sender: str = "6281234567890") -> bytes:
+    """One WhatsApp delivery carrying several messages of one customer, sent a second apart
+    just before it reached us."""
+    body = json.loads(wa(texts[0], f"{prefix}0", at=at, sender=sender))
+    value = body["entry"][0]["changes"][0]["value"]
+    value["messages"] = [
+        {"from": sender, "id": f"{prefix}{i}", "timestamp": str(int(at.timestamp()) - len(texts) + i),
+         "type": "text", "text": {"body": text}}
+        for i, text in enumerate(texts)
+    ]
+    return json.dumps(body).encode()
+
+
+BURST = ["kak saldo saya kepotong", "tapi pulsa belum masuk", "trx INV-230914-88213",
+         "nomor 081234567890", "tolong dicek ya kak"]
+
+
+def test_a_burst_of_one_customers_messages_is_one_ticket_with_every_message_in_order(
+    deps: ChatIntakeDeps,
+) -> None:
+    outcome = run(deps, Channel.WHATSAPP, wa_burst(BURST, "wamid.B"))
+
+    (ticket_id,) = {t["ticket_id"] for t in outcome.tickets}
+    assert [t["created"] for t in outcome.tickets] == [True, False, False, False, False]
+    inbound = [m for m in repo(deps).messages(ticket_id) if m.direction == Direction.INBOUND]
+    assert [m.text for m in inbound] == BURST
+    ticket = repo(deps).get(ticket_id)
+    assert ticket.message_count == 5 and ticket.preview == "tolong dicek ya kak"
+    # One acknowledgement for the conversation, not one per message.
+    assert len([m for m in repo(deps).messages(ticket_id) if m.direction == Direction.OUTBOUND]) == 1
+    events = deps.intake.events.events  # type: ignore[attr-defined]
+    assert [t for t, _ in events].count("TicketUpdated") == 1
+
+
+def test_a_redelivered_burst_stores_nothing_twice(deps: ChatIntakeDeps) -> None:
+    body = wa_burst(BURST, "wamid.R")
+    first = run(deps, Channel.WHATSAPP, body)
+    again = run(deps, Channel.WHATSAPP, body, at=T0 + timedelta(seconds=30))
+
+    assert all(t["duplicate"] for t in again.tickets)
+    assert {t["ticket_id"] for t in again.tickets} == {t["ticket_id"] for t in first.tickets}
+    (ticket_id,) = {t["ticket_id"] for t in first.tickets}
+    assert len([m for m in repo(deps).messages(ticket_id) if m.direction == Direction.INBOUND]) == 5
+    assert repo(deps).get(ticket_id).message_count == 5
+
+
+def test_a_repeat_inside_a_burst_is_counted_not_stored(deps: ChatIntakeDeps) -> None:
+    texts = ["halo kak", "pulsa belum masuk", "pulsa  belum MASUK", "ditunggu"]
+    outcome = run(deps, Channel.WHATSAPP, wa_burst(texts, "wamid.P"))
+
+    assert [t["repeated"] for t in outcome.tickets] == [False, False, True, False]
+    (ticket_id,) = {t["ticket_id"] for t in outcome.tickets}
+    inbound = [m for m in repo(deps).messages(ticket_id) if m.direction == Direction.INBOUND]
+    assert [(m.text, m.repeat_count) for m in inbound] == [
+        ("halo kak", 1), ("pulsa belum masuk", 2), ("ditunggu", 1)]

@@ -28,6 +28,9 @@ class TicketRepository(Protocol):
         Raises DuplicateError for a stored external id, ConflictError for a stale version.
         """
 
+    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int) -> None:
+        """`append` for several messages of one ticket, atomically (at most 49)."""
+
     def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:
         """Store the ticket's new state (with timeline events) if nobody changed it since `expected_version`."""
 
@@ -41,6 +44,9 @@ class TicketRepository(Protocol):
 
     def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
         """The ticket holding any of these email Message-IDs (ours or the customer's)."""
+
+    def find_messages(self, channel: Channel, external_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """`find_message` for several ids in one request: external id -> (ticket, message)."""
 
     def lookup(self, channel: Channel, external_id: str, *, open_key: str | None = None,
                reference_ids: Sequence[str] = ()) -> Lookup:

@@ -123,6 +123,16 @@ class DynamoTicketRepository:
             self._put(message_to_item(message)),
         ], duplicate_at=1)
 
+    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int) -> None:
+        items = [self._put(ticket_to_item(ticket), "#v = :v", {"#v": "version"},
+                           {":v": {"N": str(expected_version)}})]
+        for message in messages:
+            assert message.external_id is not None
+            items.append(self._put(self._index_item(message.channel, message.external_id,
+                                                    ticket.id, message.id), "attribute_not_exists(pk)"))
+            items.append(self._put(message_to_item(message)))
+        self._transact(items, duplicate_at=list(range(1, len(items), 2)))
+
     def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:
         # Plain writes, not a transaction: a transactional write costs twice the capacity, and
         # an event missing after a crash between the two is cosmetic (the ticket holds the fact).
@@ -263,6 +273,19 @@ class DynamoTicketRepository:
             return None
         return item["ticket_id"]["S"], item["message_id"]["S"]
 
+    def find_messages(self, channel: Channel, external_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        wanted = {external_key(channel, e): e for e in external_ids}
+        found: dict[str, tuple[str, str]] = {}
+        keys = [{"pk": {"S": k}, "sk": {"S": "X"}} for k in wanted]
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {self._table: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    found[wanted[item["pk"]["S"]]] = (item["ticket_id"]["S"], item["message_id"]["S"])
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
     def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
         keys = list(dict.fromkeys(external_key(Channel.EMAIL, m) for m in message_ids if m.strip()))[:100]
         if not keys:
@@ -325,7 +348,10 @@ class DynamoTicketRepository:
             put["ExpressionAttributeValues"] = values
         return {"Put": put}
 
-    def _transact(self, items: list[dict[str, Any]], *, duplicate_at: int) -> None:
+    def _transact(self, items: list[dict[str, Any]], *, duplicate_at: int | list[int]) -> None:
+        """One transaction; a failed condition at a `duplicate_at` position (a message index
+        item) is a DuplicateError, any other a ConflictError."""
+        at = [duplicate_at] if isinstance(duplicate_at, int) else duplicate_at
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -333,7 +359,7 @@ class DynamoTicketRepository:
                 raise_transient(exc)
                 raise
             codes = cancellation_codes(exc)
-            if 0 <= duplicate_at < len(codes) and codes[duplicate_at] == "ConditionalCheckFailed":
+            if any(0 <= i < len(codes) and codes[i] == "ConditionalCheckFailed" for i in at):
                 raise DuplicateError("message already stored") from exc
             if "ConditionalCheckFailed" in codes:
                 raise ConflictError("concurrent change") from exc

@@ -17,7 +17,14 @@ from deskintake.domain.model import Channel, InboundMessage
 from deskintake.domain.ticket import Direction, Message, TimelineEvent
 from deskintake.inbound.chat import ChatBatch, MessageEdit, StatusUpdate
 from deskintake.ports import FailureLog, RawStore, TicketRepository
-from deskintake.services.intake import IntakeDeps, IntakeResult, brands_of, open_key_for, submit
+from deskintake.services.intake import (
+    IntakeDeps,
+    IntakeResult,
+    brands_of,
+    open_key_for,
+    submit,
+    submit_all,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +100,7 @@ def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetim
         # Evidence first: the messages about to be stored point at this object.
         deps.raw.put(batch.raw_key, body, content_type="application/json")
     reported: set[str] = set()
+    routed: list[InboundMessage] = []
     for original in batch.messages:
         inbound = route(original, deps, channel_id)
         if inbound is None:
@@ -106,7 +114,9 @@ def process(batch: ChatBatch, deps: ChatIntakeDeps, *, body: bytes, now: datetim
             log.warning("chat kept: no brand owns its channel",
                         extra={"channel": str(original.channel), "channel_id": unknown})
             continue
-        outcome.tickets.append(_filed(submit(inbound, deps.intake, now=now)))
+        routed.append(inbound)
+    # A burst of one customer's messages is appended in one transaction (intake.submit_all).
+    outcome.tickets.extend(_filed(r) for r in submit_all(routed, deps.intake, now=now))
     repo = deps.intake.tickets
     for update in batch.statuses:
         if apply_status(update, repo, now=now):

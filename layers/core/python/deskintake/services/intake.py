@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -126,6 +126,68 @@ def submit(inbound: InboundMessage, deps: IntakeDeps, *, now: datetime) -> Intak
         except ConflictError:
             continue  # a concurrent write to the thread; re-read and try again
     raise TransientError(f"could not file message {inbound.external_id!r} after {_ATTEMPTS} attempts")
+
+
+_BURST_LIMIT = 40  # messages a transaction takes: 2 items each + the ticket, under 100
+
+
+def submit_all(messages: Sequence[InboundMessage], deps: IntakeDeps, *, now: datetime) -> list[IntakeResult]:
+    """File a delivery's messages in order, like `submit` one by one, but cheaper in a burst.
+
+    A chat customer who sends several messages at once (a WhatsApp delivery can carry many)
+    gets the first filed as usual and the rest appended to that ticket together: one read of
+    their duplicate checks and one transaction, one event and one follow-up re-plan, instead
+    of about six requests each. Anything unusual in the run (a repeat, a stored duplicate, a
+    concurrent change) files the rest one by one, which is always correct.
+    """
+    results: list[IntakeResult] = []
+    start = 0
+    while start < len(messages):
+        end = start + 1
+        while (end < len(messages) and end - start <= _BURST_LIMIT
+               and _same_conversation(messages[start], messages[end])):
+            end += 1
+        first = submit(messages[start], deps, now=now)
+        results.append(first)
+        rest = messages[start + 1:end]
+        if rest:
+            results.extend(_append_burst(first.ticket, rest, deps, now=now)
+                           or [submit(m, deps, now=now) for m in rest])
+        start = end
+    return results
+
+
+def _same_conversation(a: InboundMessage, b: InboundMessage) -> bool:
+    return (a.channel != Channel.EMAIL and (a.channel, a.customer, a.meta.get("brand"))
+            == (b.channel, b.customer, b.meta.get("brand")))
+
+
+def _append_burst(ticket: Ticket, rest: Sequence[InboundMessage], deps: IntakeDeps, *,
+                  now: datetime) -> list[IntakeResult] | None:
+    """The rest of a burst appended to `ticket` in one write, or None to file them one by one."""
+    repo = deps.tickets
+    if not ticket.is_open:
+        return None
+    ids = [m.external_id for m in rest]
+    if len(set(ids)) != len(ids) or repo.find_messages(rest[0].channel, ids):
+        return None
+    window = timedelta(seconds=deps.settings.repeat_window_seconds)
+    updated, stored = ticket, []
+    for inbound in rest:
+        last_at = updated.last_customer_message_at
+        if (inbound.text.strip() and updated.last_inbound_digest == text_digest(inbound.text)
+                and last_at is not None and abs(inbound.received_at - last_at) <= window):
+            return None  # a repeat: counted by `submit`, not stored
+        stored.append(Message.from_inbound(ticket.id, inbound))
+        updated = updated.customer_replied(inbound)
+    try:
+        repo.append_many(updated, stored, expected_version=ticket.version)
+    except (DuplicateError, ConflictError):
+        return None
+    deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": "customer_replied",
+                                          "messages": len(stored)})
+    deps.follow_ups.ticket_changed(updated, now=now, reason="customer_replied")
+    return [IntakeResult(ticket=updated, message_id=m.id, created=False) for m in stored]
 
 
 def _open_key(inbound: InboundMessage, brand: str = "default") -> str | None:
