@@ -6,7 +6,8 @@ Every resource of template.yaml is created in an in-process moto (as tests/conft
 the real handlers run through deskintake.local.functions. Counted: the calls the functions make
 (setup, such as the S3 object SES would have written, is not counted). Scenarios: a new email
 ticket, a threaded email reply, the first chat message of a customer, a second one (threaded),
-and one follow-up run. Each line ends with the minimum the design allows (see PERFORMANCE.md).
+and two follow-up runs: the order check (a reminder) and the first-response SLA breach (an
+escalation). Each line ends with the minimum the design allows (see PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MINIMUM = {
     "chat message, new ticket": 5,
     "chat message, threaded": 5,
     "follow-up run": 3,
+    "follow-up, SLA breach": 3,
 }
 
 
@@ -203,6 +205,15 @@ def main() -> int:
             result = functions.invoke("FollowUpFunction", event)
         assert result["outcome"] == "acted", result
         report("follow-up run", counter.take())
+
+        name = f"{first['ticket_id']}.first_response"
+        breach = json.loads(scheduler.get_schedule(Name=name, GroupName=group)["Target"]["Input"])
+        counter.take()
+        due = datetime.fromisoformat(breach["due_at"])
+        with time_machine.travel(due + timedelta(minutes=1), tick=False):
+            result = functions.invoke("FollowUpFunction", breach)
+        assert result["outcome"] == "acted", result
+        report("follow-up, SLA breach", counter.take())
     return 0
 
 

@@ -19,10 +19,10 @@ from deskintake.adapters.eventbridge_scheduler import (
     parse_at,
     schedule_name,
 )
-from deskintake.domain.errors import ConflictError
+from deskintake.domain.errors import ConflictError, NotFoundError
 from deskintake.domain.follow_up_policy import FollowUpKind, FollowUpState, ScheduledEntry
 from deskintake.domain.model import Category, Channel, InboundMessage, Lang, Priority, TicketStatus
-from deskintake.domain.ticket import Message, Ticket
+from deskintake.domain.ticket import Message, Ticket, TimelineEvent
 
 from tests.fakes import InMemoryTicketRepository
 from tests.unit.follow_up_fakes import InMemoryFollowUpStore
@@ -154,3 +154,73 @@ def test_store_lists_open_and_waiting_tickets(store_and_repo: tuple[Any, Any]) -
         repo.create(ticket, message, open_key=None)
     assert sorted(t.id for t in store.open_tickets("default")) == ["TKT-O1", "TKT-W1"]
     assert list(store.open_tickets("other-brand")) == []
+
+
+def _scheduled(key: str) -> dict[FollowUpKind, ScheduledEntry]:
+    return {FollowUpKind.ORDER_CHECK: ScheduledEntry(key=key, due_at=datetime(2026, 11, 21, tzinfo=UTC))}
+
+
+def test_store_reads_the_ticket_with_its_state(store_and_repo: tuple[Any, Any]) -> None:
+    store, repo = store_and_repo
+    with pytest.raises(NotFoundError):
+        store.load_with_ticket("TKT-B0")
+    ticket, message = _ticket("TKT-B1")
+    repo.create(ticket, message, open_key=None)
+    got, state = store.load_with_ticket("TKT-B1")
+    assert (got.id, got.version, state) == ("TKT-B1", ticket.version, FollowUpState(ticket_id="TKT-B1"))
+    store.claim("TKT-B1", "order_check@1")
+    store.save(state.model_copy(update={"scheduled": _scheduled("order_check@2")}), expected_version=0)
+    _, state = store.load_with_ticket("TKT-B1")
+    assert (state.version, state.done, state.scheduled) == (1, {"order_check@1"}, _scheduled("order_check@2"))
+
+
+def test_store_creates_a_first_state_only_if_there_is_none(store_and_repo: tuple[Any, Any]) -> None:
+    store, _ = store_and_repo
+    first = FollowUpState(ticket_id="TKT-N1", scheduled=_scheduled("order_check@1"))
+    store.create(first)
+    assert (store.load("TKT-N1").version, store.load("TKT-N1").scheduled) == (1, first.scheduled)
+    with pytest.raises(ConflictError):
+        store.create(first.model_copy(update={"scheduled": {}}))
+    assert store.load("TKT-N1").scheduled == first.scheduled
+    store.claim("TKT-N2", "order_check@1")  # a claim alone is state too
+    with pytest.raises(ConflictError):
+        store.create(FollowUpState(ticket_id="TKT-N2"))
+
+
+def test_store_commits_claim_state_ticket_and_events_all_or_nothing(
+        store_and_repo: tuple[Any, Any]) -> None:
+    store, repo = store_and_repo
+    ticket, message = _ticket("TKT-X1")
+    repo.create(ticket, message, open_key=None)
+    at = ticket.created_at + timedelta(hours=1)
+    escalated = ticket.updated(at, priority=Priority.URGENT)
+    state = FollowUpState(ticket_id="TKT-X1", scheduled=_scheduled("order_check@2"))
+
+    def event(n: int) -> TimelineEvent:
+        return TimelineEvent(ticket_id="TKT-X1", at=at + timedelta(seconds=n), kind="follow_up",
+                             detail={"n": n})
+
+    assert store.commit("TKT-X1", claim="k@1", state=state, expected_version=0,
+                        ticket=(escalated, ticket.version), events=[event(1)]) is True
+    loaded = store.load("TKT-X1")
+    assert (loaded.version, loaded.done, loaded.scheduled) == (1, {"k@1"}, state.scheduled)
+    assert repo.get("TKT-X1").priority == Priority.URGENT
+    assert [e.detail["n"] for e in repo.events("TKT-X1")] == [1]
+    # the same occurrence again: False, and nothing written
+    assert store.commit("TKT-X1", claim="k@1", state=state, expected_version=1,
+                        events=[event(2)]) is False
+    # a state or a ticket changed since: ConflictError, and nothing written
+    with pytest.raises(ConflictError):
+        store.commit("TKT-X1", claim="k@2", state=state, expected_version=0, events=[event(3)])
+    with pytest.raises(ConflictError):
+        store.commit("TKT-X1", claim="k@2", ticket=(escalated, ticket.version), events=[event(4)])
+    assert (store.load("TKT-X1").version, store.load("TKT-X1").done) == (1, {"k@1"})
+    assert [e.detail["n"] for e in repo.events("TKT-X1")] == [1]
+    # one item alone (a plain write): the same answers
+    assert store.commit("TKT-X1", claim="k@2") is True
+    assert store.commit("TKT-X1", claim="k@2") is False
+    with pytest.raises(ConflictError):
+        store.commit("TKT-X1", state=state, expected_version=0)
+    store.commit("TKT-X1", events=[event(5)])
+    assert [e.detail["n"] for e in repo.events("TKT-X1")] == [1, 5]
+    assert store.load("TKT-X1").done == {"k@1", "k@2"}

@@ -73,6 +73,33 @@ def test_pending_order_mail_is_checked_and_the_check_lands_on_the_timeline(
     assert checks[0].detail["order_ids"] == ticket.entities["order_ids"]
 
 
+def test_a_fired_follow_up_reads_once_writes_once_and_publishes_once(
+        moto_stack: dict[str, Any], functions: LocalFunctions) -> None:
+    import boto3
+    from deskintake.runtime import wiring
+
+    with time_machine.travel(ARRIVAL + timedelta(seconds=5), tick=False):
+        ticket_id = ingest(moto_stack, functions, "01-id-order-pending.eml", "ses-fu-3")
+    event = json.loads(schedules(moto_stack)[f"{ticket_id}.order_check"]["Target"]["Input"])
+    calls: list[str] = []
+
+    def count(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    session = boto3.DEFAULT_SESSION._session  # type: ignore[union-attr]
+    session.register("before-call", count)
+    wiring.client.cache_clear()  # new clients, which inherit the hook
+    try:
+        with time_machine.travel(ARRIVAL + timedelta(minutes=16), tick=False):
+            assert functions.invoke("FollowUpFunction", event)["outcome"] == "acted"
+    finally:
+        session.unregister("before-call", count)
+        wiring.client.cache_clear()
+    # ticket + follow-up state; claim + timeline entry + bookkeeping; the event. The schedule
+    # that fired deletes itself (ActionAfterCompletion DELETE): no DeleteSchedule.
+    assert calls == ["BatchGetItem", "TransactWriteItems", "PutEvents"]
+
+
 def test_the_sweep_rule_event_runs_overdue_follow_ups(
         moto_stack: dict[str, Any], functions: LocalFunctions) -> None:
     with time_machine.travel(ARRIVAL, tick=False):

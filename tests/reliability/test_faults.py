@@ -176,7 +176,8 @@ def test_follow_up_dlq_is_replayed_once(faults: Faults, monkeypatch: pytest.Monk
         # The follow-up fires far in the future (local only: `now` in the input is honoured).
         payload["now"] = "2027-06-01T03:00:00+00:00"
         follow_up = AsyncLambda(stack, "FollowUpFunction")
-        faults.fail(client("dynamodb"), "GetItem", code="InternalServerError", status=500)
+        # Its first call reads the ticket with its follow-up state (one BatchGetItem).
+        faults.fail(client("dynamodb"), "BatchGetItem", code="InternalServerError", status=500)
         assert follow_up.deliver(payload) is None
         assert queue_depth(stack, "FollowUpDeadLetterQueue") == 1
         faults.clear()

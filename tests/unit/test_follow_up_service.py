@@ -316,20 +316,153 @@ def test_customer_reply_while_waiting_cancels_the_nudges_and_resumes_the_sla(
 def test_a_failed_action_can_be_retried(deps: FollowUpDeps) -> None:
     since = wib(2026, 11, 20, 22)
     t = waiting_ticket(deps, since)
-    real_save = deps.tickets.save
+    store = deps.store
+    assert isinstance(store, InMemoryFollowUpStore)
+    real_commit = store.commit
     failures = [TransientError("DynamoDB throttled")]
 
-    def flaky_save(ticket: Ticket, *, expected_version: int) -> None:
+    def flaky_commit(ticket_id: str, **kwargs: Any) -> bool:
         if failures:
             raise failures.pop()
-        real_save(ticket, expected_version=expected_version)
+        return real_commit(ticket_id, **kwargs)
 
-    deps.tickets.save = flaky_save  # type: ignore[method-assign]
+    store.commit = flaky_commit  # type: ignore[method-assign]
     now = since + timedelta(hours=73)
     with pytest.raises(TransientError):
         run_due("auto_close", t.id, None, now, deps)
+    assert deps.tickets.get(t.id).status == TicketStatus.WAITING  # nothing was written
     assert run_due("auto_close", t.id, None, now, deps).outcome == "acted"
     assert deps.tickets.get(t.id).status == TicketStatus.CLOSED
+
+
+def test_a_failed_send_releases_the_claim_so_the_retry_sends_once(deps: FollowUpDeps) -> None:
+    since = wib(2026, 11, 20, 22)
+    t = waiting_ticket(deps, since)
+    real_add = deps.tickets.add_message
+    failures = [TransientError("DynamoDB throttled")]
+
+    def flaky_add(message: Message) -> None:
+        if failures:
+            raise failures.pop()
+        real_add(message)
+
+    deps.tickets.add_message = flaky_add  # type: ignore[method-assign]
+    now = since + timedelta(hours=48, minutes=1)
+    with pytest.raises(TransientError):
+        run_due("waiting_reminder", t.id, None, now, deps)
+    assert follow_up_events(deps, t.id) == [] and published(deps, "FollowUpDue") == []
+    assert run_due("waiting_reminder", t.id, None, now, deps).outcome == "acted"
+    assert run_due("waiting_reminder", t.id, None, now, deps).outcome == "duplicate"
+    sender = deps.senders[Channel.EMAIL]
+    assert isinstance(sender, RecordingSender) and len(sender.sent) == 1
+    assert len(follow_up_events(deps, t.id, "waiting_reminder")) == 1
+
+
+def test_a_fire_claims_records_and_saves_in_one_write(deps: FollowUpDeps) -> None:
+    t = file(deps, at=wib(2026, 11, 20, 14, 35), entities={"payment_time": "14:30"})
+    store = deps.store
+    assert isinstance(store, InMemoryFollowUpStore)
+    before = (store.loads, len(scheduler(deps).calls))
+    assert fire(deps, wib(2026, 11, 20, 14, 46)) == ["order_check:acted"]
+    # the claim, the timeline entry and the bookkeeping went together; the state was read with
+    # the ticket; the schedule that fired deleted itself, so nothing was cancelled
+    assert store.commits == [{"claim": "order_check@20261120T073000Z", "state": True,
+                              "ticket": False, "events": 1}]
+    assert (store.loads, len(scheduler(deps).calls)) == before
+    assert [p["kind"] for p in scheduled_for(t.id, deps.store)] == ["first_response",
+                                                                    "order_operator_check"]
+    assert [t for t, _ in deps.events.events] == ["FollowUpDue"]  # type: ignore[attr-defined]
+
+
+def test_an_escalation_changes_the_ticket_with_the_claim(deps: FollowUpDeps) -> None:
+    t = file(deps, at=wib(2026, 11, 20, 10), category=Category.GENERAL_INQUIRY,
+             priority=Priority.NORMAL)
+    store = deps.store
+    assert isinstance(store, InMemoryFollowUpStore)
+    assert fire(deps, wib(2026, 11, 20, 14, 0)) == ["first_response:acted"]
+    assert store.commits == [{"claim": "first_response@20261120T030000Z", "state": True,
+                              "ticket": True, "events": 2}]
+    assert deps.tickets.get(t.id).version == t.version + 1
+
+
+def test_a_ticket_changed_under_a_fire_is_read_again(deps: FollowUpDeps) -> None:
+    t = file(deps, at=wib(2026, 11, 20, 10), category=Category.GENERAL_INQUIRY,
+             priority=Priority.NORMAL)
+    store = deps.store
+    assert isinstance(store, InMemoryFollowUpStore)
+    real = store.load_with_ticket
+    raced = []
+
+    def load_then_agent_assigns(ticket_id: str) -> tuple[Ticket, Any]:
+        loaded = real(ticket_id)
+        if not raced:  # an agent saves the ticket between the read and the escalation
+            raced.append(deps.tickets.get(ticket_id).updated(wib(2026, 11, 20, 14), assignee="sari"))
+            deps.tickets.save(raced[0], expected_version=raced[0].version - 1)
+        return loaded
+
+    store.load_with_ticket = load_then_agent_assigns  # type: ignore[method-assign]
+    assert run_due("first_response", t.id, None, wib(2026, 11, 20, 14, 0), deps).outcome == "acted"
+    final = deps.tickets.get(t.id)
+    assert (final.assignee, final.priority) == ("sari", Priority.HIGH)  # neither change lost
+    assert [e.kind for e in deps.tickets.events(t.id)].count("sla_breached") == 1
+
+
+def test_a_sweep_that_runs_a_follow_up_cancels_its_pending_schedule(deps: FollowUpDeps) -> None:
+    t = file(deps, at=wib(2026, 11, 20, 14, 35), entities={"payment_time": "14:30"})
+    assert "order_check" in scheduler(deps).kinds(t.id)  # e.g. Scheduler was late
+    result = sweep(wib(2026, 11, 20, 14, 55), deps)
+    assert [k.split("@")[0] for k in result.acted] == ["order_check"]
+    assert scheduler(deps).kinds(t.id) == {"order_operator_check", "first_response"}
+
+
+# ---------------------------------------------------------------- planning a new ticket
+
+
+def test_a_new_tickets_plan_does_not_read_its_state(deps: FollowUpDeps) -> None:
+    store = deps.store
+    assert isinstance(store, InMemoryFollowUpStore)
+    t = file(deps, at=wib(2026, 11, 20, 14, 35), entities={"payment_time": "14:30"})
+    assert store.loads == 0
+    assert store.load(t.id).version == 1
+
+
+def test_planning_a_new_ticket_again_does_not_clobber_what_happened_since(
+        deps: FollowUpDeps) -> None:
+    # e.g. a redelivered mail finishing an interrupted intake plans "created" once more
+    t = file(deps, at=wib(2026, 11, 20, 14, 35), entities={"payment_time": "14:30"})
+    assert fire(deps, wib(2026, 11, 20, 14, 46)) == ["order_check:acted"]
+    done = deps.store.load(t.id)
+    FollowUpService(deps).ticket_changed(deps.tickets.get(t.id), now=wib(2026, 11, 20, 14, 47),
+                                         reason="created")
+    again = deps.store.load(t.id)
+    assert again.done == done.done and again.version >= done.version
+    assert scheduler(deps).kinds(t.id) == {"order_operator_check", "first_response"}
+    assert [p["kind"] for p in scheduled_for(t.id, deps.store)] == ["first_response",
+                                                                    "order_operator_check"]
+    assert fire(deps, wib(2026, 11, 20, 15, 0)) == []
+
+
+def test_concurrent_plans_of_a_new_ticket_agree(deps: FollowUpDeps) -> None:
+    message = inbound(wib(2026, 11, 20, 14, 35))
+    classification = Classification(category=Category.ORDER_PENDING, priority=Priority.HIGH,
+                                    confidence=0.9, lang=Lang.ID, entities={"payment_time": "14:30"})
+    t = Ticket.open(message, classification, ticket_id="TKT-RACE01")
+    deps.tickets.create(t, Message.from_inbound(t.id, message), open_key=None)
+    barrier = threading.Barrier(3)
+
+    def plan_it() -> None:
+        barrier.wait()
+        FollowUpService(deps).ticket_changed(t, now=wib(2026, 11, 20, 14, 35), reason="created")
+
+    threads = [threading.Thread(target=plan_it) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kinds = {"order_check", "order_operator_check", "first_response"}
+    assert scheduler(deps).kinds(t.id) == kinds
+    assert {p["kind"] for p in scheduled_for(t.id, deps.store)} == kinds
+    assert fire(deps, wib(2026, 11, 20, 14, 46)) == ["order_check:acted"]
 
 
 # ---------------------------------------------------------------- sweep

@@ -110,6 +110,7 @@ class EventBridgeFollowUpScheduler:
             "ScheduleExpression": at_expression(fire_at, self.timezone),
             "ScheduleExpressionTimezone": self.timezone,
             "FlexibleTimeWindow": {"Mode": "OFF"},
+            # services.follow_up relies on this: a follow-up its schedule ran is not cancelled.
             "ActionAfterCompletion": "DELETE",
             "State": "ENABLED",
             "Description": f"deskintake follow-up {payload.get('kind', '')} for "
