@@ -74,6 +74,9 @@ class LocalAws:
 
     def start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's verbose=False leaves these on
+        from deskintake.local import moto_transactions
+
+        moto_transactions.install()  # transactions back up their items, not whole tables
         self._server = _serialized_moto_server()(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         point_boto3_at(self.endpoint)
