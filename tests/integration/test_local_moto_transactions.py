@@ -13,9 +13,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
-
 from deskintake.local import moto_transactions
+from moto import mock_aws
 
 TABLE = "T"
 

@@ -75,3 +75,16 @@ def conditional_write(write: Any, **request: Any) -> bool:
         raise_transient(exc)
         raise
     return True
+
+
+def batch_get(db: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every item of `keys` that exists, read consistently: 100 keys a request, and the keys
+    DynamoDB leaves unprocessed (throttling) asked again."""
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
+        while request:
+            response = db.batch_get_item(RequestItems=request)
+            items.extend(response.get("Responses", {}).get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+    return items

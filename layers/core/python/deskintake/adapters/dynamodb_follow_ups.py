@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from deskintake.adapters._dynamo import (
+    batch_get,
     cancellation_codes,
     conditional_write,
     error_code,
@@ -55,13 +56,7 @@ class DynamoFollowUpStore:
     def load_with_ticket(self, ticket_id: str) -> tuple[Ticket, FollowUpState]:
         # Both items share the partition: one consistent BatchGetItem instead of two GetItems.
         wanted = [ticket_key(ticket_id), self._key(ticket_id)]
-        found: dict[str, dict[str, Any]] = {}
-        request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
-        while request:
-            response = self._db.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                found[item["sk"]["S"]] = item
-            request = response.get("UnprocessedKeys") or {}
+        found = {item["sk"]["S"]: item for item in batch_get(self._db, self._table, wanted)}
         if "T" not in found:
             raise NotFoundError(ticket_id)
         return ticket_from_item(found["T"]), _state_from_item(ticket_id, found.get(_SK))

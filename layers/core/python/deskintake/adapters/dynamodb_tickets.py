@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from deskintake.adapters._dynamo import (
+    batch_get,
     cancellation_codes,
     conditional_write,
     error_code,
@@ -275,29 +276,16 @@ class DynamoTicketRepository:
 
     def find_messages(self, channel: Channel, external_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         wanted = {external_key(channel, e): e for e in external_ids}
-        found: dict[str, tuple[str, str]] = {}
-        keys = [{"pk": {"S": k}, "sk": {"S": "X"}} for k in wanted]
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {self._table: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
-            while request:
-                response = self._db.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    found[wanted[item["pk"]["S"]]] = (item["ticket_id"]["S"], item["message_id"]["S"])
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        items = batch_get(self._db, self._table, [{"pk": {"S": k}, "sk": {"S": "X"}} for k in wanted])
+        return {wanted[i["pk"]["S"]]: (i["ticket_id"]["S"], i["message_id"]["S"]) for i in items}
 
     def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
         keys = list(dict.fromkeys(external_key(Channel.EMAIL, m) for m in message_ids if m.strip()))[:100]
         if not keys:
             return None
-        found: dict[str, str] = {}
-        request: dict[str, Any] = {self._table: {"Keys": [{"pk": {"S": k}, "sk": {"S": "X"}} for k in keys],
-                                                 "ConsistentRead": True}}
-        while request:
-            response = self._db.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                found[item["pk"]["S"]] = item["ticket_id"]["S"]
-            request = response.get("UnprocessedKeys") or {}
+        found: dict[str, str] = {
+            i["pk"]["S"]: i["ticket_id"]["S"]
+            for i in batch_get(self._db, self._table, [{"pk": {"S": k}, "sk": {"S": "X"}} for k in keys])}
         for key in keys:  # the caller's order is the order of trust
             if key in found:
                 return found[key]
@@ -309,13 +297,7 @@ class DynamoTicketRepository:
         refs = list(dict.fromkeys(external_key(Channel.EMAIL, m) for m in reference_ids if m.strip()))
         pks = list(dict.fromkeys([own, *([f"O#{open_key}"] if open_key is not None else []), *refs]))[:100]
         keys = [{"pk": {"S": pk}, "sk": {"S": pk.split("#", 1)[0]}} for pk in pks]
-        found: dict[str, dict[str, Any]] = {}
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = self._db.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                found[item["pk"]["S"]] = item
-            request = response.get("UnprocessedKeys") or {}
+        found = {item["pk"]["S"]: item for item in batch_get(self._db, self._table, keys)}
         seen = found.get(own)
         opened = found.get(f"O#{open_key}") if open_key is not None else None
         referenced = next((found[k]["ticket_id"]["S"] for k in refs if k in found), None)

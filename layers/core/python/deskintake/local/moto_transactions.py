@@ -91,11 +91,10 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
             targets.add(target)
 
             current = self.get_item(table_name, key)
-            if condition is not None:
-                if not get_filter_expression(condition, names, values).expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original_item = current.to_json()["Attributes"]
-                    raise ConditionalCheckFailed(item=original_item)
+            if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    original_item = current.to_json()["Attributes"]
+                raise ConditionalCheckFailed(item=original_item)
             if op_type != "ConditionCheck":
                 backups.append((table_name, key,
                                 copy.deepcopy(current.to_json()["Attributes"]) if current else None))
