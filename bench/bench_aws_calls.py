@@ -156,18 +156,15 @@ def main() -> int:
         assert first.get("created"), out
         report("new email ticket", counter.take())
 
-        ticket_item = setup.client("dynamodb").get_item(
-            TableName=env["DESKINTAKE_TABLE"],
-            Key={"pk": {"S": f"T#{first['ticket_id']}"}, "sk": {"S": "T"}},
-        )["Item"]
-        original = EmailMessage()
-        original.set_content(raw.decode("utf-8", "replace"))
         reply = EmailMessage()
         reply["From"] = "Budi <budi@example.net>"
         reply["To"] = LOCAL_SUPPORT_ADDRESS
         reply["Subject"] = "Re: pulsa belum masuk"
         reply["Message-ID"] = "<bench-reply-1@example.net>"
-        ack = ticket_item.get("ack_message_id", {}).get("S")
+        ack = next((i["external_id"]["S"] for i in setup.client("dynamodb").query(
+            TableName=env["DESKINTAKE_TABLE"], KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"T#{first['ticket_id']}"}})["Items"]
+            if i.get("direction", {}).get("S") == "out"), None)
         if ack:
             reply["In-Reply-To"] = f"<{ack}>"
         reply.set_content("Sudah saya cek lagi, pulsanya tetap belum masuk kak.")

@@ -75,6 +75,15 @@ class RunningStack:
             items.extend(from_attrs(i) for i in page["Items"] if i["sk"]["S"] == "T")
         return items
 
+    def acknowledgement(self, ticket_id: str) -> str | None:
+        """The platform id of the automatic acknowledgement sent on the ticket, if one was."""
+        ddb = self.aws.client("dynamodb")
+        page = ddb.query(TableName=self.info["env"]["DESKINTAKE_TABLE"],
+                         KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
+                         ExpressionAttributeValues={":pk": {"S": f"T#{ticket_id}"}, ":m": {"S": "M#"}})
+        return next((i["external_id"]["S"] for i in page["Items"] if i.get("author", {}).get("S") == "system"
+                     and i.get("delivery_status", {}).get("S") == "sent"), None)
+
 
 def start_stack(tmp: Path, *, demo: bool = False) -> RunningStack:
     ports = StackPorts("127.0.0.1", free_port(), free_port(), free_port())

@@ -42,7 +42,7 @@ def test_a_mail_sent_with_smtplib_is_a_ticket_within_a_second(local_stack: Runni
     assert ticket["lang"] == "id"
     assert ticket["category"] == "product_not_received" and ticket["priority"] == "high"
     assert "4111 1111 1111 1111" not in ticket["preview"] and "411111******1111" in ticket["preview"]
-    assert ticket["ack_message_id"]
+    assert local_stack.acknowledgement(ticket["id"])
 
 
 def test_a_reply_to_the_acknowledgement_joins_the_same_ticket(local_stack: RunningStack) -> None:
@@ -54,7 +54,7 @@ def test_a_reply_to_the_acknowledgement_joins_the_same_ticket(local_stack: Runni
     first.set_content("My e-wallet top-up of $20 failed but the money was taken from my card. Please refund it.")
     send(local_stack, first)
     ticket = wait_for(lambda: next((t for t in local_stack.tickets() if t["customer"] == "lee.wei@mail.example.com"), None))
-    ack = ticket["ack_message_id"]
+    ack = wait_for(lambda: local_stack.acknowledgement(ticket["id"]))
 
     reply = EmailMessage()
     reply["From"] = "lee.wei@mail.example.com"

@@ -56,8 +56,9 @@ def test_a_chinese_gb18030_fraud_mail_becomes_an_urgent_masked_ticket(moto_stack
     assert "622202******7894" in stored
     # One acknowledgement went out through SES, and its SES message id threads replies.
     outbound = [i for i in items(moto_stack, "T#") if i["sk"].startswith("M#") and i["direction"] == "out"]
-    assert [(m["delivery_status"], m["external_id"]) for m in outbound] == [("sent", ticket["ack_message_id"])]
-    assert items(moto_stack, f"X#email#{ticket['ack_message_id'].lower()}")
+    ((status, ack),) = [(m["delivery_status"], m["external_id"]) for m in outbound]
+    assert status == "sent" and ack  # the id SES gave it
+    assert items(moto_stack, f"X#email#{ack.lower()}")
 
 
 def test_a_retried_ses_event_makes_no_second_ticket(moto_stack: dict[str, Any], email_fn: Any) -> None:
@@ -88,7 +89,7 @@ def test_ses_disabled_verdicts_are_accepted_and_a_spam_fail_files_spam_without_a
 
     (ticket,) = tickets(moto_stack)
     assert ticket["category"] == "spam" and ticket["priority"] == "none"
-    assert "ack_message_id" not in ticket
+    assert not [i for i in items(moto_stack, "T#") if i["sk"].startswith("M#") and i["direction"] == "out"]
 
 
 def test_attachments_go_to_s3_not_into_the_table(moto_stack: dict[str, Any], email_fn: Any) -> None:

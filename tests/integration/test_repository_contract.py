@@ -158,16 +158,16 @@ def test_create_stores_its_timeline_events_and_claim_in_the_same_write(repo: Any
 def test_a_stale_save_writes_neither_the_ticket_nor_its_events(repo: Any) -> None:
     ticket, message = opened("<m1@x>")
     repo.create(ticket, message, open_key=None)
-    acked = ticket.acknowledged("ses-1", T0)
-    event = TimelineEvent(ticket_id=ticket.id, at=T0, kind="acknowledged")
-    repo.save(acked, expected_version=ticket.version, events=[event])
+    assigned = ticket.updated(T0, assignee="ani")
+    event = TimelineEvent(ticket_id=ticket.id, at=T0, kind="assigned")
+    repo.save(assigned, expected_version=ticket.version, events=[event])
 
-    stale = ticket.acknowledged("ses-2", T0)
+    stale = ticket.updated(T0, assignee="budi")
     with pytest.raises(ConflictError):
         repo.save(stale, expected_version=ticket.version,
-                  events=[TimelineEvent(ticket_id=ticket.id, at=T0, kind="acknowledged")])
-    assert repo.get(ticket.id).ack_message_id == "ses-1"
-    assert [e.kind for e in repo.events(ticket.id)] == ["acknowledged"]
+                  events=[TimelineEvent(ticket_id=ticket.id, at=T0, kind="assigned")])
+    assert repo.get(ticket.id).assignee == "ani"
+    assert [e.kind for e in repo.events(ticket.id)] == ["assigned"]
 
 
 def test_record_sent_marks_the_message_and_indexes_the_platform_id(repo: Any) -> None:
@@ -206,7 +206,7 @@ def test_record_stores_the_sent_reply_its_index_event_and_claim_end_together(rep
     repo.create(ticket, message, open_key=None, claim=("after_create", T0))
     out = Message(ticket_id=ticket.id, id=Message.make_id(T0, "ack"), direction="out",
                   channel=Channel.EMAIL, created_at=T0, delivery_status="sent", external_id="0100abc")
-    acked = ticket.acknowledged("0100abc", T0)
+    acked = ticket.updated(T0, assignee="ani")
 
     repo.record(ticket.id, save=(acked, ticket.version), messages=[out],
                 indexes=[(Channel.EMAIL, "0100abc", out.id)],
@@ -229,12 +229,12 @@ def test_record_on_a_stale_version_writes_nothing(repo: Any) -> None:
                   channel=Channel.EMAIL, created_at=T0, delivery_status="sent", external_id="0100abc")
 
     with pytest.raises(ConflictError):
-        repo.record(ticket.id, save=(ticket.acknowledged("0100abc", T0), ticket.version),
+        repo.record(ticket.id, save=(ticket.updated(T0, status="waiting"), ticket.version),
                     messages=[out], indexes=[(Channel.EMAIL, "0100abc", out.id)],
                     events=[TimelineEvent(ticket_id=ticket.id, at=T0, kind="acknowledged")],
                     finish_claim="after_create")
 
-    assert repo.get(ticket.id).assignee == "ani" and repo.get(ticket.id).ack_message_id is None
+    assert repo.get(ticket.id).assignee == "ani" and repo.get(ticket.id).status == "open"
     assert [m.id for m in repo.messages(ticket.id)] == [message.id]
     assert repo.find_message(Channel.EMAIL, "0100abc") is None and repo.events(ticket.id) == []
     assert repo.claim(ticket.id, "after_create", now=T0 + timedelta(days=1), stale_after_seconds=1)

@@ -142,7 +142,7 @@ class Ticket(BaseModel):
     entities: dict[str, Any] = Field(default_factory=dict)
     model_version: str = ""
     linked_ticket: str | None = None
-    ack_message_id: str | None = None
+    ack_message_id: str | None = None  # written by earlier versions; the ack is on the thread now
     is_auto: bool = False
     closed_at: datetime | None = None
     # The last customer message, so a repeat of it is recognised without reading the thread.
@@ -205,9 +205,6 @@ class Ticket(BaseModel):
             last_inbound_id=Message.make_id(inbound.received_at, inbound.external_id),
             last_inbound_digest=text_digest(inbound.text),
         )
-
-    def acknowledged(self, message_id: str, now: datetime) -> Ticket:
-        return self._next(now, ack_message_id=message_id)
 
     def agent_replied(self, now: datetime) -> Ticket:
         return self._next(
