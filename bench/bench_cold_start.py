@@ -1,21 +1,31 @@
 """Cold start of each Lambda function: import + handler init, against `import boto3` alone.
 
-Usage: .venv/bin/python bench/bench_cold_start.py [--samples 7] [--no-source]
+Usage: .venv/bin/python bench/bench_cold_start.py [--samples 7] [--no-source] [--instructions]
 
 Every sample is a fresh interpreter with the function's environment from template.yaml. It loads
 functions/<fn>/handler.py by file path as the Lambda runtime does (the INIT phase), then builds
-what the first invocation builds (the wiring: env validation, boto3 clients, adapters). Times are
-taken inside the interpreter, so the interpreter's own start-up (which every function pays) is
-left out of both sides of the ratio. Package and handler .pyc are present (written first), as in
+what the first invocation builds (the wiring: env validation, boto3 clients, adapters, the
+resolver, the parse of the event). Both are reported: "import" is Lambda's INIT phase, "+ first
+call" what the first invocation adds before its own work. Times are taken inside the
+interpreter, so the interpreter's own start-up (which every function pays) is left out of both
+sides of the ratio. Baselines and functions are sampled in interleaved rounds, so a change in
+the machine's load hits both sides of a ratio alike. Package and handler .pyc are present (written first), as in
 a layer built with `compileall --invalidation-mode unchecked-hash`. A second table runs with an
 empty -X pycache_prefix: every module compiled from source, the cost of a bundle without
 bytecode (e.g. `sam build` on its own). Then -X importtime names the largest imports.
+
+--instructions adds a table that does not depend on the machine's load: the instructions each
+cold start executes (valgrind's cachegrind, one run each, hash seed fixed), less those of an
+empty interpreter. CPU times on a shared machine swing by 10-20% between runs; these counts
+repeat to within 0.1%, so they show changes of a few percent that the timings cannot.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from collections import defaultdict
@@ -26,15 +36,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, compile_bytecode, fresh, function_env, ms, stats  # noqa: E402
 
 # What the first invocation of each function builds before its work starts.
+_SES_EVENT = (
+    "from datetime import datetime, UTC; from deskintake.inbound.ses import SesEvent, ses_event; "
+    "SesEvent.model_validate(ses_event('x', timestamp=datetime.now(UTC), source='a@b.example', "
+    "recipients=['c@d.example']))"
+)
 INIT = {
     "EmailIntakeFunction": (
         "functions/email_intake/handler.py",
-        "from deskintake.runtime.wiring import email_intake_deps; email_intake_deps()",
+        "from deskintake.runtime.wiring import email_intake_deps; email_intake_deps(); "
+        + _SES_EVENT,
         ("dynamodb", "events", "s3"),  # SES: built on the first acknowledgement (LazyClient)
     ),
     "ChatWebhookFunction": (
         "functions/chat_webhook/handler.py",
-        "from deskintake.runtime.chat_wiring import chat_deps; chat_deps(); handler.build_app()",
+        "from deskintake.runtime.chat_wiring import chat_deps; chat_deps(); handler.resolver()",
         ("dynamodb", "events", "s3"),
     ),
     "FollowUpFunction": (
@@ -45,7 +61,7 @@ INIT = {
     "TicketsApiFunction": (
         "functions/tickets_api/handler.py",
         "from deskintake.runtime.api_wiring import tickets_deps; tickets_deps()",
-        ("dynamodb",),
+        ("dynamodb",),  # a read (the dashboard's first request); SES, EventBridge on first write
     ),
 }
 TARGETS = {"EmailIntakeFunction": 1.5, "ChatWebhookFunction": 1.5}
@@ -88,10 +104,48 @@ def column(runs: list[list[float]], i: int) -> list[float]:
     return [r[i] for r in runs]
 
 
+def instructions(code: str, env: dict[str, str]) -> int:
+    """Instructions one fresh interpreter executes for `code` (valgrind cachegrind)."""
+    out = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         sys.executable, "-c", code],
+        capture_output=True, text=True, env=dict(env, PYTHONHASHSEED="0"), cwd=ROOT, check=True,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
+    if not found:
+        raise RuntimeError(f"no instruction count from valgrind: {out.stderr[-500:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def instruction_table() -> None:
+    """Each function's cold start in instructions, against the same baselines."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env_any = function_env()
+    jobs: dict[str, tuple[str, dict[str, str]]] = {
+        "start-up": ("pass", env_any), "import boto3": ("import boto3", env_any)}
+    for fn, (path, init, clients) in INIT.items():
+        env = function_env(fn)
+        jobs[f"{fn} INIT"] = (_HANDLER.format(path=str(ROOT / path), init="pass", extra="pass"), env)
+        jobs[f"{fn} all"] = (_HANDLER.format(path=str(ROOT / path), init=init, extra="pass"), env)
+        jobs[f"{fn} floor"] = (_BOTO.format(clients=clients), env)
+    with ThreadPoolExecutor(2) as pool:  # the counts do not depend on what else runs
+        counts = dict(zip(jobs, pool.map(lambda job: instructions(*job), jobs.values()), strict=True))
+    start = counts["start-up"]
+    boto = counts["import boto3"] - start
+    print("instructions (millions, less an empty interpreter's start-up), one run each:")
+    print(f"  baseline: import boto3                {boto / 1e6:7.0f} M")
+    for fn, (_, _, clients) in INIT.items():
+        init_only, total = counts[f"{fn} INIT"] - start, counts[f"{fn} all"] - start
+        floor = counts[f"{fn} floor"] - start
+        print(f"  {fn:20s} {total / 1e6:7.0f} M (INIT phase {init_only / 1e6:.0f} M; + first call "
+              f"{(total - init_only) / 1e6:.0f} M): INIT phase {init_only / boto:4.2f}x, INIT + first "
+              f"call {total / boto:4.2f}x import boto3; {total / floor:4.2f}x import boto3 + its "
+              f"{len(clients)} client(s)")
+
+
 def importtime(code: str, env: dict[str, str]) -> list[tuple[float, str]]:
     """Self time per top-level package (ms) of one fresh interpreter run with -X importtime."""
-    import subprocess
-
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
         capture_output=True, text=True, env=env, cwd=ROOT, check=True,
@@ -108,34 +162,43 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=7)
     ap.add_argument("--no-source", action="store_true", help="skip the no-.pyc table")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count instructions with valgrind (about 3 minutes)")
     args = ap.parse_args()
     compile_bytecode()
     n = args.samples
 
     env_any = function_env()
-    boto = sample(_BOTO.format(clients=()), env_any, n)
+    envs = {fn: function_env(fn) for fn in INIT}
+    boto: list[list[float]] = []
+    runs: dict[str, list[list[float]]] = {fn: [] for fn in INIT}
+    floors: dict[str, list[list[float]]] = {fn: [] for fn in INIT}
+    for _ in range(n):  # interleaved rounds: load changes hit every figure alike
+        boto += sample(_BOTO.format(clients=()), env_any, 1)
+        for fn, (path, init, clients) in INIT.items():
+            code = _HANDLER.format(path=str(ROOT / path), init=init, extra="pass")
+            runs[fn] += sample(code, envs[fn], 1)
+            floors[fn] += sample(_BOTO.format(clients=clients), envs[fn], 1)
     boto_imp, boto_min = stats(column(boto, 0))
     boto_cpu = stats(column(boto, 3))[0]
     print(f"cold start, median of {n} fresh interpreters, .pyc present; wall [min wall] / CPU")
     print(f"  baseline: import boto3                {ms(boto_imp)} [{ms(boto_min).strip()}] / "
           f"{ms(boto_cpu).strip()} CPU")
-    for fn, (path, init, clients) in INIT.items():
-        env = function_env(fn)
-        runs = sample(_HANDLER.format(path=str(ROOT / path), init=init, extra="pass"), env, n)
-        base = sample(_BOTO.format(clients=clients), env, n)
-        imp = stats(column(runs, 3))[0]
-        ini = stats(column(runs, 4))[0]
-        total, total_min = stats([r[0] + r[1] for r in runs])
-        cpu = stats([r[3] + r[4] for r in runs])[0]
-        floor_cpu = stats([r[3] + r[4] for r in base])[0]
+    for fn, (_, _, clients) in INIT.items():
+        imp = stats(column(runs[fn], 3))[0]
+        ini = stats(column(runs[fn], 4))[0]
+        total, total_min = stats([r[0] + r[1] for r in runs[fn]])
+        cpu = stats([r[3] + r[4] for r in runs[fn]])[0]
+        floor_cpu = stats([r[3] + r[4] for r in floors[fn]])[0]
         target = TARGETS.get(fn)
         verdict = (
             f"; target <= {target}x: {'ok' if cpu / boto_cpu <= target else 'OVER'}" if target else ""
         )
         print(
             f"  {fn:20s} {ms(total)} [{ms(total_min).strip()}] / {ms(cpu).strip()} CPU "
-            f"(import {ms(imp).strip()} + init {ms(ini).strip()})\n"
-            f"  {'':20s} CPU {cpu / boto_cpu:4.2f}x import boto3{verdict}; "
+            f"(INIT phase: import {ms(imp).strip()}; + first call {ms(ini).strip()})\n"
+            f"  {'':20s} INIT phase only: CPU {imp / boto_cpu:4.2f}x import boto3\n"
+            f"  {'':20s} INIT + first call: CPU {cpu / boto_cpu:4.2f}x import boto3{verdict}; "
             f"{cpu / floor_cpu:4.2f}x import boto3 + its {len(clients)} client(s) "
             f"({ms(floor_cpu).strip()})"
         )
@@ -172,6 +235,12 @@ def main() -> int:
                 runs = sample(_HANDLER.format(path=str(ROOT / path), init=init, extra="pass"), e, k, src_args)
                 t = stats([r[3] + r[4] for r in runs])[0]
                 print(f"  {fn:20s} import + init          {ms(t)} CPU  {t / b:4.2f}x import boto3")
+
+    if args.instructions:
+        if shutil.which("valgrind"):
+            instruction_table()
+        else:
+            print("--instructions: valgrind is not installed; skipped")
 
     for fn in ("EmailIntakeFunction", "ChatWebhookFunction"):
         path, init, _ = INIT[fn]

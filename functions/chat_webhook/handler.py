@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from deskintake.domain.errors import DeskIntakeError, PayloadError, SignatureError
 from deskintake.domain.model import Channel
 from deskintake.inbound import signatures
 from deskintake.inbound.chat import livechat_customer, parse
 from deskintake.runtime.chat_wiring import chat_deps, chat_env, secret
+from deskintake.runtime.wiring import defer_event_handler_init
 from deskintake.services.chat_intake import process, widget_replies
+
+defer_event_handler_init()  # only the HTTP resolver: not AppSync, Bedrock, asyncio (~25 ms)
+from aws_lambda_powertools.event_handler import content_types  # noqa: E402
+from aws_lambda_powertools.event_handler.api_gateway import (  # noqa: E402
+    APIGatewayHttpResolver,
+    Response,
+)
 
 logger = Logger(service="deskintake-chat")
 metrics = Metrics(namespace="DeskIntake", service="chat")
@@ -203,7 +211,19 @@ def _failed(exc: DeskIntakeError) -> Response[str]:
     return _json(500, {"message": "temporarily unable to process; please retry"})
 
 
+_apps = threading.local()
+
+
+def resolver() -> APIGatewayHttpResolver:
+    """The routes, built once per thread: Lambda has one, the local gateway serves several and a
+    resolver keeps the current request on itself."""
+    built: APIGatewayHttpResolver | None = getattr(_apps, "app", None)
+    if built is None:
+        built = _apps.app = build_app()
+    return built
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return build_app().resolve(event, context)
+    return resolver().resolve(event, context)

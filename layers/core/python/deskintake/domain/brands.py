@@ -8,8 +8,6 @@ subset of categories it files under, and overrides of the acknowledgement texts.
 Pure: `load_brands(path)` reads a JSON file only when called (like follow-up config).
 """
 
-from __future__ import annotations
-
 import functools
 import json
 import re
@@ -32,7 +30,9 @@ _KNOWN_CATEGORIES = [str(c) for c in Category]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Schemas built on first validation (an operator's brands file), not at import: about 8 ms
+    # of every intake cold start. The packaged default is constructed without them.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def _category(value: object, where: str) -> Category:
@@ -132,7 +132,7 @@ class Brand(_Frozen):
         return tuple(dict.fromkeys(value))
 
     @model_validator(mode="after")
-    def _fallback_is_used(self) -> Brand:
+    def _fallback_is_used(self) -> "Brand":
         if self.categories is not None and self.fallback_category not in self.categories:
             raise ValueError(f"brand {self.id!r}: fallback_category {self.fallback_category} "
                              "must be one of its categories")
@@ -159,7 +159,10 @@ class BrandsConfig(_Frozen):
     default_brand: str | None = None  # unknown chat channels go here; None: kept and reported
 
     @model_validator(mode="after")
-    def _consistent(self) -> BrandsConfig:
+    def _consistent(self) -> "BrandsConfig":
+        return self._checked()
+
+    def _checked(self) -> "BrandsConfig":
         ids = [b.id for b in self.brands]
         if len(set(ids)) != len(ids):
             raise ValueError(f"brand ids must be unique: {ids}")
@@ -190,7 +193,8 @@ class BrandsConfig(_Frozen):
         for brand in self.brands:
             if brand.id == brand_id:
                 return brand
-        return Brand(id=brand_id or DEFAULT_BRAND) if _valid_id(brand_id) else Brand(id=DEFAULT_BRAND)
+        # _valid_id is the id field's check: the rest are defaults, so no validation is needed.
+        return Brand.model_construct(id=brand_id if _valid_id(brand_id) else DEFAULT_BRAND)
 
     def for_address(self, address: str) -> Brand | None:
         """The brand owning `address`: exact address, then its domain ("@domain"), then "*"."""
@@ -280,4 +284,53 @@ def load_brands(path: str | Path | None = None) -> BrandsConfig:
 @functools.cache
 def _packaged() -> BrandsConfig:
     text = resources.files("deskintake.config").joinpath("brands.json").read_text(encoding="utf-8")
-    return parse_brands(text)
+    data = json.loads(text)
+    return _construct_packaged(data) or parse_brands(data)
+
+
+# What the packaged brands.json uses; a brand with any other setting is validated in full.
+_PACKAGED_BRAND_KEYS = frozenset({"id", "display_name", "addresses", "languages"})
+
+
+def _construct_packaged(data: Any) -> BrandsConfig | None:
+    """The packaged brands built by the models' own checks, without pydantic's schemas.
+
+    Anything beyond the packaged file's simple shape returns None, and the caller validates in
+    full (with the usual errors). The tests check that both paths give the same configuration.
+    """
+    try:
+        if not isinstance(data, dict) or not set(data) <= {"brands", "default_brand"}:
+            return None
+        raw_brands, default = data.get("brands"), data.get("default_brand")
+        if not isinstance(raw_brands, list) or not raw_brands:
+            return None
+        if default is not None and not isinstance(default, str):
+            return None
+        brands = []
+        for raw in raw_brands:
+            if not isinstance(raw, dict) or not set(raw) <= _PACKAGED_BRAND_KEYS:
+                return None
+            values: dict[str, Any] = {}
+            brand_id, name = raw.get("id"), raw.get("display_name", "Customer Support")
+            if not isinstance(brand_id, str) or not _valid_id(brand_id) or not isinstance(name, str):
+                return None
+            values["id"] = brand_id
+            if "display_name" in raw:
+                values["display_name"] = name
+            if "addresses" in raw:
+                addresses = raw["addresses"]
+                if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+                    return None
+                values["addresses"] = Brand._lower(addresses)
+            if "languages" in raw:
+                languages = raw["languages"]
+                if not isinstance(languages, list) or not all(isinstance(v, str) for v in languages):
+                    return None
+                values["languages"] = Brand._some_language(tuple(Lang(v) for v in languages))
+            brands.append(Brand.model_construct(**values))
+        values = {"brands": tuple(brands)}
+        if "default_brand" in data:
+            values["default_brand"] = default
+        return BrandsConfig.model_construct(**values)._checked()
+    except (TypeError, ValueError):
+        return None

@@ -10,8 +10,6 @@ round-the-clock categories (fraud, security) run on the wall clock. SLA clocks s
 the ticket waits on the customer: the waiting periods are skipped like closed hours.
 """
 
-from __future__ import annotations
-
 import functools
 import json
 from collections.abc import Iterator, Sequence
@@ -92,7 +90,13 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class SlaTarget(_Frozen):
+class _Config(_Frozen):
+    # Schema built on first validation (an operator's file), not at import: about 8 ms of every
+    # intake cold start. The packaged defaults are constructed without it (see load_config).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class SlaTarget(_Config):
     """A response target: minutes and/or staffed days, in staffed hours unless round the clock."""
 
     minutes: int = Field(default=0, ge=0)
@@ -100,16 +104,19 @@ class SlaTarget(_Frozen):
     round_the_clock: bool = False
 
     @model_validator(mode="after")
-    def _positive(self) -> SlaTarget:
+    def _positive(self) -> "SlaTarget":
+        return self._checked()
+
+    def _checked(self) -> "SlaTarget":
         if self.minutes == 0 and self.business_days == 0:
             raise ValueError("an SLA target needs minutes or business_days")
         return self
 
-    def duration(self, hours: BusinessHours) -> timedelta:
+    def duration(self, hours: "BusinessHours") -> timedelta:
         return timedelta(minutes=self.minutes) + self.business_days * hours.day_length
 
 
-class BusinessHours(_Frozen):
+class BusinessHours(_Config):
     """When the general queue is staffed."""
 
     timezone: str = "Asia/Jakarta"
@@ -130,7 +137,10 @@ class BusinessHours(_Frozen):
         return value
 
     @model_validator(mode="after")
-    def _order(self) -> BusinessHours:
+    def _order(self) -> "BusinessHours":
+        return self._checked()
+
+    def _checked(self) -> "BusinessHours":
         if self.closes <= self.opens:
             raise ValueError("business hours must close after they open (same day)")
         return self
@@ -142,17 +152,17 @@ class BusinessHours(_Frozen):
 
 def _default_first_response() -> dict[Priority, SlaTarget]:
     return {
-        Priority.URGENT: SlaTarget(minutes=15, round_the_clock=True),
-        Priority.HIGH: SlaTarget(minutes=60),
-        Priority.NORMAL: SlaTarget(minutes=240),
-        Priority.LOW: SlaTarget(business_days=1),
+        Priority.URGENT: SlaTarget.model_construct(minutes=15, round_the_clock=True),
+        Priority.HIGH: SlaTarget.model_construct(minutes=60),
+        Priority.NORMAL: SlaTarget.model_construct(minutes=240),
+        Priority.LOW: SlaTarget.model_construct(business_days=1),
     }
 
 
-class FollowUpConfig(_Frozen):
+class FollowUpConfig(_Config):
     """Operator settings for follow-ups and SLAs (config/follow_ups.json holds the defaults)."""
 
-    business_hours: BusinessHours = BusinessHours()
+    business_hours: BusinessHours = BusinessHours.model_construct()  # the defaults: valid
     round_the_clock_categories: frozenset[Category] = frozenset(
         {Category.CARD_FRAUD, Category.ACCOUNT_SECURITY})
     first_response: dict[Priority, SlaTarget] = Field(default_factory=_default_first_response)
@@ -168,7 +178,10 @@ class FollowUpConfig(_Frozen):
     messages: dict[str, dict[Lang, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _order(self) -> FollowUpConfig:
+    def _order(self) -> "FollowUpConfig":
+        return self._checked()
+
+    def _checked(self) -> "FollowUpConfig":
         if self.waiting_close_after_hours <= self.waiting_reminder_after_hours:
             raise ValueError("waiting_close_after_hours must come after the reminder")
         return self
@@ -178,10 +191,112 @@ class FollowUpConfig(_Frozen):
 def load_config(path: str | None = None) -> FollowUpConfig:
     """The operator's follow-up configuration: a JSON file, else the packaged defaults."""
     if path:
-        text = Path(path).read_text(encoding="utf-8")
-    else:
-        text = resources.files("deskintake.config").joinpath("follow_ups.json").read_text("utf-8")
-    return FollowUpConfig.model_validate(json.loads(text))
+        return FollowUpConfig.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    text = resources.files("deskintake.config").joinpath("follow_ups.json").read_text("utf-8")
+    data = json.loads(text)
+    return _construct_packaged(data) or FollowUpConfig.model_validate(data)
+
+
+# The plain settings of the packaged file: (type, lowest allowed, whether the lowest is excluded).
+_NUMBERS: dict[str, tuple[type, float, bool]] = {
+    "order_check_after_minutes": (int, 0, False),
+    "order_operator_check_after_hours": (float, 0, True),
+    "payment_time_grace_minutes": (int, 0, False),
+    "operator_follow_up_after_minutes": (int, 0, False),
+    "waiting_reminder_after_hours": (float, 0, True),
+    "waiting_close_after_hours": (float, 0, True),
+}
+
+
+def _construct_packaged(data: Any) -> FollowUpConfig | None:
+    """The packaged defaults built without pydantic's schema, by the models' own checks.
+
+    Only the shapes the packaged file uses are understood here; anything else returns None and
+    the caller validates fully (and reports errors as usual). The tests check that both paths
+    give the same configuration.
+    """
+    try:
+        if not isinstance(data, dict) or not set(data) <= set(FollowUpConfig.model_fields):
+            return None
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in _NUMBERS:
+                kind, low, strict = _NUMBERS[key]
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    return None
+                if (kind is int and not isinstance(value, int)) or value < low or (
+                        strict and value == low):
+                    return None
+                values[key] = kind(value)
+            elif key in ("escalate_on_breach", "skip_automatic"):
+                if not isinstance(value, bool):
+                    return None
+                values[key] = value
+            elif key == "business_hours":
+                values[key] = _packaged_hours(value)
+            elif key == "round_the_clock_categories":
+                values[key] = frozenset(Category(c) for c in _str_list(value))
+            elif key in ("first_response", "next_response"):
+                values[key] = {Priority(p): _packaged_target(t) for p, t in _str_dict(value).items()}
+            elif key == "messages":
+                values[key] = {str(k): {Lang(lang): _text(t) for lang, t in _str_dict(v).items()}
+                               for k, v in _str_dict(value).items()}
+        config = FollowUpConfig.model_construct(**values)
+        return config._checked()
+    except (TypeError, ValueError):
+        return None
+
+
+def _str_list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return value
+
+
+def _str_dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("expected an object")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _packaged_hours(value: Any) -> BusinessHours:
+    raw = _str_dict(value)
+    if not set(raw) <= set(BusinessHours.model_fields):
+        raise TypeError("unknown business-hours field")
+    values: dict[str, Any] = {}
+    for key, item in raw.items():
+        if key == "timezone":
+            values[key] = BusinessHours._zone(_text(item))
+        elif key in ("opens", "closes"):
+            values[key] = time.fromisoformat(_text(item))
+        elif key == "weekdays":
+            if not isinstance(item, list) or not all(type(d) is int for d in item):
+                raise TypeError("weekdays: expected a list of integers")
+            values[key] = frozenset(item)
+        elif key == "holiday_country":
+            values[key] = None if item is None else _text(item)
+        else:  # extra_holidays, working_holidays
+            values[key] = frozenset(date.fromisoformat(d) for d in _str_list(item))
+    return BusinessHours.model_construct(**values)._checked()
+
+
+def _packaged_target(value: Any) -> SlaTarget:
+    raw = _str_dict(value)
+    if not set(raw) <= set(SlaTarget.model_fields):
+        raise TypeError("unknown SLA target field")
+    for key, item in raw.items():
+        if key == "round_the_clock":
+            if not isinstance(item, bool):
+                raise TypeError("round_the_clock: expected true or false")
+        elif type(item) is not int or item < 0:
+            raise ValueError(f"{key}: expected a whole number >= 0")
+    return SlaTarget.model_construct(**raw)._checked()
 
 
 _DEFAULT_TEXTS: dict[str, dict[Lang, str]] = {
@@ -320,7 +435,7 @@ class FollowUpState(BaseModel):
     waiting_since: datetime | None = None
     version: int = 0
 
-    def observe(self, ticket: Ticket, now: datetime) -> FollowUpState:
+    def observe(self, ticket: Ticket, now: datetime) -> "FollowUpState":
         """Start or end a waiting period when the ticket's status says so."""
         waiting = ticket.status == TicketStatus.WAITING
         if waiting and self.waiting_since is None:
@@ -345,7 +460,8 @@ class FollowUpHistory:
     last_agent_reply_at: datetime | None = None
 
     @classmethod
-    def of(cls, state: FollowUpState, *, last_agent_reply_at: datetime | None = None) -> FollowUpHistory:
+    def of(cls, state: FollowUpState, *,
+           last_agent_reply_at: datetime | None = None) -> "FollowUpHistory":
         return cls(done=state.done, pauses=state.pauses, waiting_since=state.waiting_since,
                    last_agent_reply_at=last_agent_reply_at)
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from deskintake.domain.model import Channel
 from deskintake.runtime.auth import AuthSettings, settings_from
 from deskintake.runtime.env import CoreEnv, load
-from deskintake.runtime.wiring import client, follow_ups
+from deskintake.runtime.wiring import LazyClient, client, follow_ups
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +40,17 @@ def tickets_deps() -> Any:
     env = load(TicketsApiEnv)
     db = client("dynamodb")
     senders: dict[Channel, Any] = {
-        Channel.EMAIL: SesEmailSender(client("ses"), sender=env.sender, sender_name=env.sender_name),
+        # SES and EventBridge on first use: most requests (the dashboard's lists, counts, a
+        # ticket) only read, and each client costs 40-50 ms of a cold start to build.
+        Channel.EMAIL: SesEmailSender(LazyClient("ses"), sender=env.sender,
+                                      sender_name=env.sender_name),
         **chat_senders(),
     }
     return TicketsDeps(
         tickets=DynamoTicketRepository(db, env.table),
         queries=DynamoTicketQueries(db, env.table),
         corrections=DynamoCorrections(db, env.table),
-        events=EventBridgePublisher(client("events"), env.event_bus),
+        events=EventBridgePublisher(LazyClient("events"), env.event_bus),
         senders=senders,
         follow_ups=follow_ups(),
         scheduled=scheduled_lister(),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import sys
 from collections.abc import Mapping
+from importlib.machinery import PathFinder
 from typing import Any
 
 from deskintake.domain.model import Channel, Classification, InboundMessage
@@ -15,6 +18,39 @@ def client(service: str) -> Any:
     import boto3  # boto3 honours AWS_ENDPOINT_URL, which the local stack sets
 
     return boto3.client(service)
+
+
+def defer_event_handler_init() -> None:
+    """Let a handler import Powertools' HTTP resolver without `event_handler/__init__.py`.
+
+    Importing any submodule runs the package's __init__ first, and that one imports every
+    resolver: AppSync (which pulls in asyncio), Bedrock, VPC Lattice... about 25 ms of CPU of a
+    cold start that only needs `event_handler.api_gateway`. Here the package module is created
+    without running its __init__, which runs instead on the first access to a name it defines
+    (PEP 562 __getattr__), so `from aws_lambda_powertools.event_handler import X` keeps working
+    anywhere in the process (the local stack loads every handler into one).
+    """
+    name = "aws_lambda_powertools.event_handler"
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    ran: list[bool] = []
+
+    def __getattr__(attr: str) -> Any:  # the module hook of PEP 562
+        # `from package import submodule` asks here first: let the import system find it.
+        if not ran and not PathFinder.find_spec(f"{name}.{attr}", package.__path__):
+            ran.append(True)
+            loader.exec_module(package)
+            if attr in package.__dict__:
+                return package.__dict__[attr]
+        raise AttributeError(f"module {name!r} has no attribute {attr!r}")
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules[name] = package
 
 
 class LazyClient:
