@@ -20,7 +20,7 @@ from deskintake.domain.model import Channel
 from deskintake.inbound import signatures
 from deskintake.inbound.chat import livechat_customer, parse
 from deskintake.runtime.chat_wiring import chat_deps, chat_env, secret
-from deskintake.runtime.wiring import defer_event_handler_init
+from deskintake.runtime.wiring import defer_event_handler_init, prewarm
 from deskintake.services.chat_intake import process, widget_replies
 
 defer_event_handler_init()  # only the HTTP resolver: not AppSync, Bedrock, asyncio (~25 ms)
@@ -221,6 +221,10 @@ def resolver() -> APIGatewayHttpResolver:
     if built is None:
         built = _apps.app = build_app()
     return built
+
+
+# Provisioned concurrency only (runtime.wiring.provisioned): every client of a new ticket.
+prewarm(lambda: (chat_deps(), resolver()), "s3", "dynamodb", "events", "scheduler")
 
 
 @metrics.log_metrics

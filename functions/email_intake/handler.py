@@ -8,11 +8,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from deskintake.inbound.ses import SesEvent
-from deskintake.runtime.wiring import email_intake_deps
+from deskintake.runtime.wiring import email_intake_deps, prewarm
 from deskintake.services.email_intake import process_stored_mail
 
 logger = Logger(service="deskintake-email")
 metrics = Metrics(namespace="DeskIntake", service="email")
+# Provisioned concurrency only (runtime.wiring.provisioned): every client of a new ticket.
+prewarm(email_intake_deps, "s3", "dynamodb", "events", "scheduler", "ses")
 
 
 @metrics.log_metrics
