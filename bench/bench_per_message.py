@@ -126,7 +126,7 @@ def load_chat_handler() -> Any:
             return {"tickets": []}
 
     module.chat_deps = lambda: (None, None)  # intake is measured by bench_aws_calls / bench_e2e
-    module.process = lambda batch, deps, body, now: _Outcome()
+    module.process = lambda batch, deps, body, now, channel_id=None: _Outcome()
     return module
 
 
