@@ -50,7 +50,8 @@ class InMemoryTicketRepository:
             if claim is not None:
                 self.claims[(ticket.id, claim[0])] = (int(claim[1].timestamp()), False)
 
-    def append(self, ticket: Ticket, message: Message, *, expected_version: int) -> None:
+    def append(self, ticket: Ticket, message: Message, *, expected_version: int,
+               events: Sequence[TimelineEvent] = ()) -> None:
         assert message.external_id is not None
         with self._lock:
             if _ext(message.channel, message.external_id) in self.external:
@@ -60,8 +61,10 @@ class InMemoryTicketRepository:
             self.tickets[ticket.id] = ticket
             self.external[_ext(message.channel, message.external_id)] = (ticket.id, message.id)
             self.msgs[ticket.id][message.id] = message
+            self.timeline[ticket.id].extend(events)
 
-    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int) -> None:
+    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int,
+                    events: Sequence[TimelineEvent] = ()) -> None:
         with self._lock:
             keys = [_ext(m.channel, m.external_id or "") for m in messages]
             if any(k in self.external for k in keys) or len(set(keys)) != len(keys):
@@ -72,6 +75,7 @@ class InMemoryTicketRepository:
             for key, message in zip(keys, messages, strict=True):
                 self.external[key] = (ticket.id, message.id)
                 self.msgs[ticket.id][message.id] = message
+            self.timeline[ticket.id].extend(events)
 
     def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:
         with self._lock:

@@ -127,7 +127,7 @@ def test_a_burst_in_one_delivery_costs_about_one_message_not_five(
     from deskintake.inbound.signatures import whatsapp_signature
 
     sender = "6281311112222"
-    texts = ["halo kak", "saldo saya kepotong", "tapi pulsa belum masuk", "trx INV-230914-88213",
+    texts = ["saldo saya kepotong", "tapi pulsa belum masuk", "trx INV-230914-88213", "sudah 1 jam",
              "tolong dicek ya"]
     sent = int(ARRIVAL.timestamp()) - 10
     body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{

@@ -22,13 +22,15 @@ class TicketRepository(Protocol):
         ConflictError if the ticket id is taken or `open_key` already points at a ticket.
         """
 
-    def append(self, ticket: Ticket, message: Message, *, expected_version: int) -> None:
-        """Store a further message and the ticket's new state, atomically.
+    def append(self, ticket: Ticket, message: Message, *, expected_version: int,
+               events: Sequence[TimelineEvent] = ()) -> None:
+        """Store a further message and the ticket's new state (and timeline events), atomically.
 
         Raises DuplicateError for a stored external id, ConflictError for a stale version.
         """
 
-    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int) -> None:
+    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int,
+                    events: Sequence[TimelineEvent] = ()) -> None:
         """`append` for several messages of one ticket, atomically (at most 49)."""
 
     def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:

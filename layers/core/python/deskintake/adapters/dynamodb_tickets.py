@@ -114,17 +114,12 @@ class DynamoTicketRepository:
             items.append(self._put(_claim_item(ticket.id, claim[0], claim[1])))
         self._transact(items, duplicate_at=1)
 
-    def append(self, ticket: Ticket, message: Message, *, expected_version: int) -> None:
-        assert message.external_id is not None
-        self._transact([
-            self._put(ticket_to_item(ticket), "#v = :v", {"#v": "version"},
-                      {":v": {"N": str(expected_version)}}),
-            self._put(self._index_item(message.channel, message.external_id, ticket.id, message.id),
-                      "attribute_not_exists(pk)"),
-            self._put(message_to_item(message)),
-        ], duplicate_at=1)
+    def append(self, ticket: Ticket, message: Message, *, expected_version: int,
+               events: Sequence[TimelineEvent] = ()) -> None:
+        self.append_many(ticket, [message], expected_version=expected_version, events=events)
 
-    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int) -> None:
+    def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int,
+                    events: Sequence[TimelineEvent] = ()) -> None:
         items = [self._put(ticket_to_item(ticket), "#v = :v", {"#v": "version"},
                            {":v": {"N": str(expected_version)}})]
         for message in messages:
@@ -132,7 +127,9 @@ class DynamoTicketRepository:
             items.append(self._put(self._index_item(message.channel, message.external_id,
                                                     ticket.id, message.id), "attribute_not_exists(pk)"))
             items.append(self._put(message_to_item(message)))
-        self._transact(items, duplicate_at=list(range(1, len(items), 2)))
+        duplicates = list(range(1, len(items), 2))
+        items.extend(self._put(event_to_item(e)) for e in events)
+        self._transact(items, duplicate_at=duplicates)
 
     def save(self, ticket: Ticket, *, expected_version: int, events: Sequence[TimelineEvent] = ()) -> None:
         # Plain writes, not a transaction: a transactional write costs twice the capacity, and

@@ -20,6 +20,7 @@ from typing import Any
 from deskintake.domain._classify_config import ClassifierConfig, load_config
 from deskintake.domain._features import MAX_CHARS, feature_words
 from deskintake.domain.entities import extract_entities
+from deskintake.domain.greetings import GREETING_RULE, is_greeting_only
 from deskintake.domain.language import detect_language
 from deskintake.domain.model import Category, Classification, Lang, Priority
 
@@ -228,6 +229,9 @@ def classify(
     if spam_verdict and spam_verdict.upper() in {v.upper() for v in cfg.spam_verdicts}:
         category = Category.SPAM.value
         explanation.append(f"rule: SES spam verdict {spam_verdict.upper()} → spam")
+    elif is_greeting_only(body):
+        category = Category.GENERAL_INQUIRY.value
+        explanation.append(f"rule: {GREETING_RULE} → {category}")
     else:
         for rule in cfg.rules_for(language):
             if rule.matches(rule_text):

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deskintake.domain.greetings import GREETING_RULE
 from deskintake.domain.model import (
     Attachment,
     Category,
@@ -205,6 +206,24 @@ class Ticket(BaseModel):
             last_inbound_id=Message.make_id(inbound.received_at, inbound.external_id),
             last_inbound_digest=text_digest(inbound.text),
         )
+
+    @property
+    def awaits_request(self) -> bool:
+        """Filed from a greeting alone ("halo kak") and nobody has answered yet: the customer's
+        next message carries the request, and the ticket is classified on that."""
+        return (self.category == Category.GENERAL_INQUIRY and self.first_response_at is None
+                and bool(self.explanation) and GREETING_RULE in self.explanation[0])
+
+    def reclassified(self, classification: Classification) -> Ticket:
+        """The category, priority and reasons of the message that carried the request."""
+        return self.model_copy(update={
+            "category": classification.category, "priority": classification.priority,
+            "confidence": classification.confidence, "needs_triage": classification.needs_triage,
+            "lang": classification.lang, "entities": {**self.entities, **classification.entities},
+            "explanation": [*classification.explanation,
+                            "classified on the customer's request: the first message was a greeting"],
+            "model_version": classification.model_version,
+        })
 
     def agent_replied(self, now: datetime) -> Ticket:
         return self._next(

@@ -7,12 +7,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
 from deskintake.domain import acks
 from deskintake.domain.brands import Brand, BrandsConfig
 from deskintake.domain.errors import ConflictError, DuplicateError, NotFoundError, TransientError
+from deskintake.domain.greetings import GREETING_RULE
 from deskintake.domain.model import Category, Channel, Classification, InboundMessage
 from deskintake.domain.ticket import (
     Direction,
@@ -180,12 +182,13 @@ def _append_burst(ticket: Ticket, rest: Sequence[InboundMessage], deps: IntakeDe
             return None  # a repeat: counted by `submit`, not stored
         stored.append(Message.from_inbound(ticket.id, inbound))
         updated = updated.customer_replied(inbound)
+    updated, events, published = _on_request(updated, rest, deps, now=now)
     try:
-        repo.append_many(updated, stored, expected_version=ticket.version)
+        repo.append_many(updated, stored, expected_version=ticket.version, events=events)
     except (DuplicateError, ConflictError):
         return None
-    deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": "customer_replied",
-                                          "messages": len(stored)})
+    deps.events.publish_many([("TicketUpdated", {**_event_detail(updated), "change": "customer_replied",
+                                                 "messages": len(stored)}), *published])
     deps.follow_ups.ticket_changed(updated, now=now, reason="customer_replied")
     return [IntakeResult(ticket=updated, message_id=m.id, created=False) for m in stored]
 
@@ -251,12 +254,7 @@ def _create(
     message = Message.from_inbound(ticket.id, inbound)
     if linked is not None and open_key is not None:
         deps.tickets.release_open_key(open_key, linked)
-    classified = TimelineEvent(
-        ticket_id=ticket.id, at=now, kind="classified",
-        detail={"category": ticket.category, "priority": ticket.priority,
-                "confidence": round(ticket.confidence, 3), "needs_triage": ticket.needs_triage,
-                "explanation": ticket.explanation, "model_version": ticket.model_version},
-    )
+    classified = _classified(ticket, now)
     # One transaction: the ticket, its message, the classification on the timeline, and the
     # claim on what follows (events, acknowledgement, follow-ups), so a crash leaves no gap.
     deps.tickets.create(ticket, message, open_key=open_key, events=[classified],
@@ -322,11 +320,43 @@ def _append(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps, *, now: d
         repo.bump_repeat(ticket.id, previous, inbound.external_id, inbound.channel)
         return IntakeResult(ticket=ticket, message_id=previous, created=False, repeated=True)
     message = Message.from_inbound(ticket.id, inbound)
-    updated = ticket.customer_replied(inbound)
-    repo.append(updated, message, expected_version=ticket.version)
-    deps.events.publish("TicketUpdated", {**_event_detail(updated), "change": "customer_replied"})
+    updated, events, published = _on_request(ticket.customer_replied(inbound), [inbound], deps, now=now)
+    repo.append(updated, message, expected_version=ticket.version, events=events)
+    deps.events.publish_many([("TicketUpdated", {**_event_detail(updated), "change": "customer_replied"}),
+                              *published])
     deps.follow_ups.ticket_changed(updated, now=now, reason="customer_replied")
     return IntakeResult(ticket=updated, message_id=message.id, created=False)
+
+
+def _on_request(ticket: Ticket, said: Sequence[InboundMessage], deps: IntakeDeps, *,
+                now: datetime) -> tuple[Ticket, list[TimelineEvent], list[tuple[str, dict[str, Any]]]]:
+    """A ticket filed from a greeting alone is classified on the messages that follow it.
+
+    "halo kak" files a general inquiry at normal priority; when the same customer then writes
+    that their card was used by someone else, the ticket becomes card fraud, urgent, before any
+    agent has answered. Returns the ticket, its timeline entry and the event to publish.
+    """
+    texts = [m.text for m in said if m.text.strip()]
+    if not ticket.awaits_request or not texts:
+        return ticket, [], []
+    request = said[-1].model_copy(update={"text": "\n".join(texts)})
+    classification = restrict_to_brand(deps.classify(request), brand_of(said[-1], deps))
+    if classification.explanation and GREETING_RULE in classification.explanation[0]:
+        return ticket, [], []  # another greeting: the request is still to come
+    updated = ticket.reclassified(classification)
+    event = _classified(updated, now, reason="the first message was a greeting")
+    detail = {**_event_detail(updated), "confidence": updated.confidence,
+              "needs_triage": updated.needs_triage, "reclassified": True}
+    return updated, [event], [("TicketClassified", detail)]
+
+
+def _classified(ticket: Ticket, now: datetime, **extra: Any) -> TimelineEvent:
+    return TimelineEvent(
+        ticket_id=ticket.id, at=now, kind="classified",
+        detail={"category": ticket.category, "priority": ticket.priority,
+                "confidence": round(ticket.confidence, 3), "needs_triage": ticket.needs_triage,
+                "explanation": ticket.explanation, "model_version": ticket.model_version, **extra},
+    )
 
 
 def _repeat_of(ticket: Ticket, inbound: InboundMessage, deps: IntakeDeps) -> str | None:
