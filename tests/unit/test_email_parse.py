@@ -351,3 +351,18 @@ def test_sign_off_is_removed_only_at_the_end() -> None:
 def test_hostile_mail_parses_to_valid_utf8_json(raw: bytes) -> None:
     mail = parse_email(raw)
     json.dumps(mail.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(("header", "address", "name"), [
+    # A ":" or "@" inside an encoded display name is part of the name, never the address.
+    ("=?utf-8?q?Toko_Jaya:_cs@toko.id?= <real@example.com>", "real@example.com", "Toko Jaya: cs@toko.id"),
+    ("=?utf-8?q?x:_a@b?= <c@d.example>", "c@d.example", "x: a@b"),
+    ("=?utf-8?q?a?= =?utf-8?q?_b:c@d?= <e@f.example>", "e@f.example", "a b:c@d"),
+    ("=?utf-8?B?546LLCDlsI/mmI4=?= <wang@example.cn>", "wang@example.cn", "王, 小明"),
+    ("Budi <budi@x.example>", "budi@x.example", "Budi"),
+])
+def test_the_sender_address_is_never_taken_out_of_an_encoded_name(header: str, address: str,
+                                                                  name: str) -> None:
+    mail = parse_email(f"From: {header}\r\nTo: info@support.localhost\r\nSubject: hi\r\n"
+                       f"Message-ID: <n1@x>\r\n\r\npulsa belum masuk\r\n".encode())
+    assert (mail.from_addr, mail.from_name) == (address, name)

@@ -24,6 +24,8 @@ _MAX_DEFECTS = 50
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_PLACEHOLDER = re.compile("\x00([0-9]+)\x00")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _BLANK_RUN = re.compile(r"\n{3,}")
@@ -207,21 +209,33 @@ class _Headers:
         return name in self.raw
 
     def addresses(self, *names: str) -> list[tuple[str, str]]:
-        from email.utils import getaddresses
-
         out: list[tuple[str, str]] = []
         for name in names:
             for raw in self.raw.get(name, []):
-                # Encoded words stay encoded while splitting, so a "," inside a name is safe.
+                # Encoded words are set aside while splitting: a ",", ":" or "@" inside one
+                # ("=?utf-8?q?Toko:_cs@toko.id?= <real@example.com>") is part of a name.
                 text = unescape_8bit(raw, self.fallback)
                 text = re.sub(r"\s+", " ", text)
-                pairs = [(n, a) for n, a in getaddresses([text]) if "@" in a]
+                pairs = [(n, a) for n, a in _split_addresses(text) if "@" in a]
                 if not pairs:
                     found = _ADDRESS.findall(decode_header(raw, self.fallback))
                     pairs = [("", a) for a in found]
                 for display, addr in pairs:
                     out.append((decode_header(display, self.fallback).strip(' "'), addr.strip()))
         return out
+
+
+def _split_addresses(text: str) -> list[tuple[str, str]]:
+    """getaddresses, with every encoded word set aside while it splits."""
+    from email.utils import getaddresses
+
+    words = _ENCODED_WORD.findall(text)
+    hidden = _ENCODED_WORD.sub(lambda m: f"\x00{words.index(m.group())}\x00", text)
+
+    def back(value: str) -> str:
+        return _PLACEHOLDER.sub(lambda m: words[int(m.group(1))], value)
+
+    return [(back(name), back(addr)) for name, addr in getaddresses([hidden])]
 
 
 def _parse_date(value: str) -> datetime | None:
