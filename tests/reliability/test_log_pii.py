@@ -30,6 +30,11 @@ def loud(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> N
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
     caplog.set_level(logging.DEBUG)
+    # A function's Powertools Logger keeps the level of the first handler module loaded in this
+    # process (another test may have loaded one at WARNING): every function's logger at DEBUG.
+    for service in ("deskintake-email", "deskintake-chat", "deskintake-follow-up",
+                    "deskintake-tickets-api"):
+        caplog.set_level(logging.DEBUG, logger=service)
     # botocore's own DEBUG dumps request bodies (our test's S3 upload of the raw mail among them);
     # Lambda runs it at WARNING, so it is held at INFO here and everything else is at DEBUG.
     for noisy in ("botocore", "boto3", "urllib3", "moto", "s3transfer"):
