@@ -335,7 +335,7 @@ def _now() -> datetime:
 
 
 def _summary(ticket: Ticket, deps: Any, now: datetime) -> TicketSummary:
-    sla = svc.sla_of(ticket, now, deps.sla_targets)
+    sla = svc.ticket_sla(ticket, deps, now)
     return TicketSummary.model_validate({**ticket.model_dump(), "sla": SlaView(state=sla.state,
                                                                                due_at=sla.due_at)})
 

@@ -167,6 +167,32 @@ def test_sla_filters_find_overdue_and_nearly_due_unanswered_tickets(api: Api, re
     assert api("GET", "/api/tickets", sla="later")[0] == 422
 
 
+def test_sla_badges_and_filters_count_staffed_hours_like_the_planner(
+    api: Api, repo: DynamoTicketRepository
+) -> None:
+    import time_machine
+
+    # The desk is staffed 07:00-23:00 WIB; card fraud and urgent tickets run round the clock.
+    dawn = datetime(2026, 11, 22, 22, 0, tzinfo=UTC)  # Monday 05:00 WIB
+    with time_machine.travel(dawn, tick=False):
+        file(repo, 1, subject="night pulsa", priority=Priority.NORMAL, age=timedelta(hours=4, minutes=30))
+        file(repo, 2, subject="night fraud", category=Category.CARD_FRAUD, priority=Priority.HIGH,
+             age=timedelta(hours=4, minutes=30))
+        breached = api("GET", "/api/tickets", sla="breached")[1]
+        night = next(t for t in api("GET", "/api/tickets")[1]["tickets"] if t["id"] == "TKT-0000001")
+    # Four wall-clock hours have passed, but none of them staffed: due at 11:00 WIB, not yet late.
+    assert ids(breached) == ["TKT-0000002"]
+    assert night["sla"]["state"] == "ok"
+    assert datetime.fromisoformat(night["sla"]["due_at"]) == datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+
+    with time_machine.travel(datetime(2026, 11, 23, 3, 45, tzinfo=UTC), tick=False):  # 10:45 WIB
+        assert ids(api("GET", "/api/tickets", sla="due_soon")[1]) == ["TKT-0000001"]
+    with time_machine.travel(datetime(2026, 11, 23, 4, 30, tzinfo=UTC), tick=False):  # 11:30 WIB
+        later = api("GET", "/api/tickets", sla="breached")[1]
+    assert sorted(ids(later)) == ["TKT-0000001", "TKT-0000002"]
+    assert {t["sla"]["state"] for t in later["tickets"]} == {"breached"}
+
+
 def test_the_detail_has_the_thread_with_email_html_made_safe(api: Api, repo: DynamoTicketRepository) -> None:
     html = '<p>Hi <b>there</b></p><script>window.__xss=1</script><img src="https://t.example/p.gif" onerror="x()">'
     file(repo, 1, subject="html", html=html)

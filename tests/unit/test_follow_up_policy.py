@@ -315,3 +315,19 @@ def test_done_occurrences_are_left_out_and_keys_survive_a_moved_due_time() -> No
     raised = by_kind(t.model_copy(update={"priority": Priority.HIGH}))[FollowUpKind.FIRST_RESPONSE]
     assert raised.key == first.key and raised.due_at < first.due_at
     assert by_kind(t, history=FollowUpHistory(done=frozenset({first.key}))) == {}
+
+
+@pytest.mark.parametrize("minutes", [15, 60, 240, 16 * 60])
+def test_latest_start_is_the_inverse_of_adding_staffed_time(minutes: int) -> None:
+    # Nights (23:00-07:00 WIB) and Christmas Day, an Indonesian holiday, are closed.
+    from deskintake.domain.follow_up_policy import latest_start
+
+    calendar = BusinessCalendar(BusinessHours())
+    duration = timedelta(minutes=minutes)
+    start = datetime(2026, 12, 23, 0, 0, tzinfo=UTC)
+    for hour in range(0, 24 * 5, 5):
+        due = start + timedelta(hours=hour, minutes=17)
+        latest = latest_start(due, duration, calendar)
+        # Started then, the target is used up by `due`; started a second later, it is not yet.
+        assert add_business_time(latest, duration, calendar) <= due
+        assert add_business_time(latest + timedelta(seconds=1), duration, calendar) > due

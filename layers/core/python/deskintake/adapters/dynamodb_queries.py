@@ -238,11 +238,19 @@ def _sla_filter(kind: str, windows: Sequence[SlaWindow]) -> tuple[str, dict[str,
     for n, window in enumerate(windows):
         values[f":sp{n}"] = window.priority
         values[f":sb{n}"] = window.breached_before
+        scope = ""
+        if window.categories:
+            names["#cat"] = "category"
+            listed = []
+            for m, category in enumerate(window.categories):
+                values[f":sc{n}_{m}"] = category
+                listed.append(f":sc{n}_{m}")
+            scope = f" AND {'NOT ' if window.other_categories else ''}(#cat IN ({', '.join(listed)}))"
         if kind == "breached":
-            ors.append(f"(#pr = :sp{n} AND #ca < :sb{n})")
+            ors.append(f"(#pr = :sp{n}{scope} AND #ca < :sb{n})")
         else:
             values[f":ss{n}"] = window.due_soon_before
-            ors.append(f"(#pr = :sp{n} AND #ca >= :sb{n} AND #ca < :ss{n})")
+            ors.append(f"(#pr = :sp{n}{scope} AND #ca >= :sb{n} AND #ca < :ss{n})")
     expression = f"#st = :open AND attribute_not_exists(#fr) AND ({' OR '.join(ors)})"
     return expression, names, values
 

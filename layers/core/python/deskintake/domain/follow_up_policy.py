@@ -394,6 +394,47 @@ def add_business_time(
     raise AssertionError("unreachable: windows() raises first")  # pragma: no cover
 
 
+def latest_start(due: datetime, duration: timedelta, calendar: BusinessCalendar) -> datetime:
+    """The latest start whose `duration` of staffed time is over by `due` (add_business_time's
+    inverse): a ticket opened at or before it has used up its target by then."""
+    due = _aware(due)
+    latest = due - duration  # staffed every instant: the most it can be
+    if calendar.round_the_clock or add_business_time(latest, duration, calendar) <= due:
+        return latest
+    back = 86_400  # seconds before `latest` where the target is surely used up by `due`
+    while add_business_time(latest - timedelta(seconds=back), duration, calendar) > due:
+        back *= 2  # over closed days and holidays
+    # add_business_time never decreases as the start moves later: bisect, in whole seconds.
+    done, not_done = -back, 0
+    while not_done - done > 1:
+        middle = (done + not_done) // 2
+        if add_business_time(latest + timedelta(seconds=middle), duration, calendar) <= due:
+            done = middle
+        else:
+            not_done = middle
+    return latest + timedelta(seconds=done)
+
+
+def first_response_target(priority: Priority, category: str,
+                          config: FollowUpConfig) -> tuple[timedelta, BusinessCalendar] | None:
+    """The first-response target for a priority and category: its staffed length and calendar."""
+    target = config.first_response.get(priority)
+    if target is None:
+        return None
+    always = target.round_the_clock or category in config.round_the_clock_categories
+    return (target.duration(config.business_hours),
+            BusinessCalendar(config.business_hours, round_the_clock=always))
+
+
+def first_response_due(ticket: Ticket, config: FollowUpConfig) -> datetime | None:
+    """When the ticket's first answer is due, counting staffed time only (pauses aside)."""
+    found = first_response_target(ticket.priority, str(ticket.category), config)
+    if found is None:
+        return None
+    duration, calendar = found
+    return add_business_time(ticket.created_at, duration, calendar)
+
+
 def _minus(start: datetime, end: datetime,
            cuts: Sequence[tuple[datetime, datetime]]) -> Iterator[tuple[datetime, datetime]]:
     cursor = start

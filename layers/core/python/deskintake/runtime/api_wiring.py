@@ -54,6 +54,7 @@ def tickets_deps() -> Any:
         senders=senders,
         follow_ups=follow_ups(),
         scheduled=scheduled_lister(),
+        sla_config=sla_policy(),
         brand=env.brand,
     )
 
@@ -65,6 +66,13 @@ def chat_senders() -> Mapping[Channel, Any]:
     except ImportError:
         return {}
     return senders(chat_env())
+
+
+def sla_policy() -> Any:
+    """Each brand's follow-up policy for SLA badges and filters (runtime.follow_up_wiring)."""
+    from deskintake.runtime.follow_up_wiring import sla_policy as policy
+
+    return policy()
 
 
 def scheduled_lister() -> Callable[[Any], list[dict[str, Any]]] | None:

@@ -134,3 +134,14 @@ def scheduled_follow_ups(ticket: Any) -> list[dict[str, Any]]:
     from deskintake.services.follow_up import scheduled_for
 
     return scheduled_for(ticket.id, follow_up_store())
+
+
+def sla_policy() -> Any:
+    """Each brand's follow-up policy by brand id (its business hours, holidays and targets), so
+    the tickets API times first responses as the planner does."""
+    from deskintake.domain.brands import follow_up_config
+    from deskintake.domain.follow_up_policy import load_config
+    from deskintake.runtime.brands import active
+
+    base = load_config(follow_up_env().config_path or None)
+    return lambda brand: follow_up_config(base, active().get(brand))

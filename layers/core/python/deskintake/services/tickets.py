@@ -18,13 +18,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from deskintake.domain.errors import ConflictError, NotFoundError
+from deskintake.domain.follow_up_policy import (
+    FollowUpConfig,
+    add_business_time,
+    first_response_target,
+    latest_start,
+)
 from deskintake.domain.model import Category, Channel, Priority, TicketStatus
 from deskintake.domain.ticket import Direction, Message, Ticket, TimelineEvent
 from deskintake.ports import EventPublisher, FollowUps, NoFollowUps, Sender, TicketRepository
 from deskintake.services import outbox
 
-# First-response targets (TAXONOMY.md, wall-clock here: business hours are the follow-up
-# planner's concern; a ticket outside hours may show as breached early, never late).
+# First-response targets (TAXONOMY.md) on the wall clock: used only when no follow-up policy is
+# given (TicketsDeps.sla_config), which in the functions it always is: then badges and the SLA
+# filter count staffed hours and holidays, as the follow-up planner does.
 DEFAULT_SLA_TARGETS: Mapping[Priority, timedelta] = {
     Priority.URGENT: timedelta(minutes=15),
     Priority.HIGH: timedelta(hours=1),
@@ -41,11 +48,17 @@ SlaState = Literal["breached", "due_soon", "ok", "met", "paused", "none"]
 
 @dataclass(frozen=True)
 class SlaWindow:
-    """One priority's first-response target as times: created before these is breached / due soon."""
+    """One priority's first-response target as times: created before these is breached / due soon.
+
+    With `categories`, the window holds for those categories only (or, with `other_categories`,
+    for every category but those): round-the-clock categories keep another clock.
+    """
 
     priority: str
     breached_before: str
     due_soon_before: str
+    categories: tuple[str, ...] = ()
+    other_categories: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,9 @@ class TicketsDeps:
     follow_ups: FollowUps = field(default_factory=NoFollowUps)
     scheduled: Callable[[Ticket], list[dict[str, Any]]] | None = None
     sla_targets: Mapping[Priority, timedelta] = field(default_factory=lambda: dict(DEFAULT_SLA_TARGETS))
+    # Each brand's follow-up policy (business hours, holidays, targets) for SLA badges and
+    # filters; None: the wall-clock `sla_targets`.
+    sla_config: Callable[[str], FollowUpConfig] | None = None
     brand: str = "default"
     # The brands the calling agent may see; None: just `brand`. Another brand's ticket is
     # "not found" (404), never "forbidden": ticket numbers cannot be probed across brands.
@@ -143,13 +159,27 @@ def due_soon_margin(target: timedelta) -> timedelta:
     return min(timedelta(minutes=30), target / 3)
 
 
-def sla_of(ticket: Ticket, now: datetime, targets: Mapping[Priority, timedelta]) -> Sla:
-    """The first-response clock of one ticket."""
-    target = targets.get(ticket.priority)
-    if target is None or ticket.category == Category.SPAM or ticket.status in {
-            TicketStatus.RESOLVED, TicketStatus.CLOSED}:
+def ticket_sla(ticket: Ticket, deps: TicketsDeps, now: datetime) -> Sla:
+    """The first-response clock of one ticket, by its brand's policy."""
+    config = deps.sla_config(ticket.brand) if deps.sla_config is not None else None
+    return sla_of(ticket, now, deps.sla_targets, config)
+
+
+def sla_of(ticket: Ticket, now: datetime, targets: Mapping[Priority, timedelta],
+           config: FollowUpConfig | None = None) -> Sla:
+    """The first-response clock of one ticket: staffed time by `config`, else wall-clock."""
+    if ticket.category == Category.SPAM or ticket.status in {TicketStatus.RESOLVED, TicketStatus.CLOSED}:
         return Sla("none")
-    due = ticket.created_at + target
+    if config is not None:
+        found = first_response_target(ticket.priority, str(ticket.category), config)
+        if found is None:
+            return Sla("none")
+        target, calendar = found
+        due = add_business_time(ticket.created_at, target, calendar)
+    else:
+        if (wall := targets.get(ticket.priority)) is None:
+            return Sla("none")
+        target, due = wall, ticket.created_at + wall
     if ticket.first_response_at is not None:
         return Sla("met", due)  # the first-response clock stopped; later replies are not timed
     if ticket.status == TicketStatus.WAITING:
@@ -159,10 +189,30 @@ def sla_of(ticket: Ticket, now: datetime, targets: Mapping[Priority, timedelta])
     return Sla("due_soon" if due - now <= due_soon_margin(target) else "ok", due)
 
 
-def sla_windows(now: datetime, targets: Mapping[Priority, timedelta]) -> list[SlaWindow]:
-    return [SlaWindow(priority=str(p), breached_before=iso(now - t),
-                      due_soon_before=iso(now - t + due_soon_margin(t)))
-            for p, t in targets.items()]
+def sla_windows(now: datetime, targets: Mapping[Priority, timedelta],
+                config: FollowUpConfig | None = None) -> list[SlaWindow]:
+    """Each priority's first-response target as creation times, for the index filter."""
+    if config is None:
+        return [SlaWindow(priority=str(p), breached_before=iso(now - t),
+                          due_soon_before=iso(now - t + due_soon_margin(t)))
+                for p, t in targets.items()]
+    always = tuple(sorted(str(c) for c in config.round_the_clock_categories))
+    windows = []
+    for priority in config.first_response:
+        kinds = [((), False)] if config.first_response[priority].round_the_clock or not always \
+            else [(always, False), (always, True)]
+        for categories, other in kinds:
+            # Any category of the group gives the same clock; the first one stands for it.
+            stand_in = always[0] if categories and not other else "-"
+            found = first_response_target(priority, stand_in, config)
+            if found is None:
+                continue
+            duration, calendar = found
+            windows.append(SlaWindow(
+                priority=str(priority), categories=categories, other_categories=other,
+                breached_before=iso(latest_start(now, duration, calendar)),
+                due_soon_before=iso(latest_start(now + due_soon_margin(duration), duration, calendar))))
+    return windows
 
 
 def iso(at: datetime) -> str:
@@ -180,19 +230,24 @@ def list_tickets(query: TicketQuery, deps: TicketsDeps, *, now: datetime,
     One brand: one index Query (its cursor as is). Several: a Query per brand, merged by
     update time, with a cursor that remembers where each brand's listing stands.
     """
-    windows = sla_windows(now, deps.sla_targets) if query.sla else ()
     brands = visible_brands(deps)
     if brand is not None:
         brands = tuple(b for b in brands if b == brand)
     if not brands:
         return TicketPage([], None, 0, 0)
-    base = dataclasses.replace(query, sla_windows=windows)
+
+    def for_brand(one: str, **changes: Any) -> TicketQuery:
+        config = deps.sla_config(one) if deps.sla_config is not None and query.sla else None
+        windows = sla_windows(now, deps.sla_targets, config) if query.sla else ()
+        return dataclasses.replace(query, brand=one, sla_windows=windows, **changes)
+
     if len(brands) == 1:
-        return deps.queries.list(dataclasses.replace(base, brand=brands[0]))
-    return _merged(base, brands, deps)
+        return deps.queries.list(for_brand(brands[0]))
+    return _merged(query, brands, deps, for_brand)
 
 
-def _merged(query: TicketQuery, brands: tuple[str, ...], deps: TicketsDeps) -> TicketPage:
+def _merged(query: TicketQuery, brands: tuple[str, ...], deps: TicketsDeps,
+            for_brand: Callable[..., TicketQuery]) -> TicketPage:
     # Each brand's position is (cursor the page started from, tickets of it already handed
     # out); a brand whose page was used up moves on to its next cursor, a finished one drops.
     if query.cursor:
@@ -202,8 +257,7 @@ def _merged(query: TicketQuery, brands: tuple[str, ...], deps: TicketsDeps) -> T
     pages: dict[str, tuple[TicketPage, int]] = {}
     read = calls = 0
     for brand, (cursor, skip) in positions.items():
-        page = deps.queries.list(dataclasses.replace(
-            query, brand=brand, cursor=cursor, limit=min(100, query.limit + skip)))
+        page = deps.queries.list(for_brand(brand, cursor=cursor, limit=min(100, query.limit + skip)))
         read, calls = read + page.read, calls + page.calls
         pages[brand] = (page, skip)
     candidates = [(t, b) for b, (page, skip) in pages.items() for t in page.tickets[skip:]]
@@ -264,7 +318,7 @@ def ticket_detail(ticket_id: str, deps: TicketsDeps, *, now: datetime) -> Ticket
         notes=[m for m in thread if m.direction == Direction.NOTE],
         events=sorted(deps.tickets.events(ticket_id), key=lambda e: e.at),
         follow_ups=scheduled,
-        sla=_planned_sla(ticket, scheduled, now, deps.sla_targets) or sla_of(ticket, now, deps.sla_targets),
+        sla=_planned_sla(ticket, scheduled, now, deps.sla_targets) or ticket_sla(ticket, deps, now),
     )
 
 
