@@ -360,6 +360,9 @@ def test_hostile_mail_parses_to_valid_utf8_json(raw: bytes) -> None:
     ("=?utf-8?q?a?= =?utf-8?q?_b:c@d?= <e@f.example>", "e@f.example", "a b:c@d"),
     ("=?utf-8?B?546LLCDlsI/mmI4=?= <wang@example.cn>", "wang@example.cn", "王, 小明"),
     ("Budi <budi@x.example>", "budi@x.example", "Budi"),
+    # Python's email package writes such a name decoded and unquoted; the address stays the same.
+    ("Toko Jaya: cs@toko.id <real@example.com>", "real@example.com", "Toko Jaya: cs@toko.id"),
+    ('"Wang, Xiao" <w@x.example>', "w@x.example", "Wang, Xiao"),
 ])
 def test_the_sender_address_is_never_taken_out_of_an_encoded_name(header: str, address: str,
                                                                   name: str) -> None:

@@ -26,6 +26,7 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _PLACEHOLDER = re.compile("\x00([0-9]+)\x00")
+_ONE_MAILBOX = re.compile(r"\s*([^<>,\"]*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _BLANK_RUN = re.compile(r"\n{3,}")
@@ -235,6 +236,10 @@ def _split_addresses(text: str) -> list[tuple[str, str]]:
     def back(value: str) -> str:
         return _PLACEHOLDER.sub(lambda m: words[int(m.group(1))], value)
 
+    if single := _ONE_MAILBOX.fullmatch(hidden):
+        # One "name <address>": whatever the name holds (some mailers write a decoded
+        # "Toko: cs@toko.id" there unquoted), the address is the one in angle brackets.
+        return [(back(single.group(1)), single.group(2))]
     return [(back(name), back(addr)) for name, addr in getaddresses([hidden])]
 
 
