@@ -58,7 +58,7 @@ BACKLOG = {TicketStatus.OPEN: 60, TicketStatus.WAITING: 15, TicketStatus.RESOLVE
 
 
 def make_tickets(n: int, now: datetime, rng: random.Random,
-                 shares: dict[TicketStatus, int] = HISTORY) -> list[Ticket]:
+                 shares: dict[TicketStatus, int] = HISTORY, brand: str = "default") -> list[Ticket]:
     statuses = [status for status, share in shares.items() for _ in range(share)]
     tickets = []
     for i in range(n):
@@ -68,7 +68,7 @@ def make_tickets(n: int, now: datetime, rng: random.Random,
         updated = created + timedelta(minutes=rng.randint(0, 600))
         subject = rng.choice(SUBJECTS[lang])
         tickets.append(Ticket(
-            id=f"TKT-B{i:06d}", channel=rng.choice(list(Channel)), customer=f"customer{i}@example.com",
+            id=f"TKT-B{i:06d}", brand=brand, channel=rng.choice(list(Channel)), customer=f"customer{i}@example.com",
             customer_name=f"Customer {i}", subject=f"{subject} #{i}", status=rng.choice(statuses),
             category=category, priority=PRIORITY.get(category, Priority.NORMAL),
             confidence=rng.random(), needs_triage=rng.random() < 0.1, lang=lang,
@@ -142,7 +142,11 @@ def main() -> int:
         db = stack.aws.client("dynamodb")
         now = datetime.now(UTC)
         shares = BACKLOG if args.backlog else HISTORY
-        tickets = make_tickets(args.tickets, now, random.Random(7), shares)
+        from deskintake.runtime.brands import active
+
+        # The stack's agent sees the configured brands (examples/brands.json), not "default".
+        brand = active().brands[0].id
+        tickets = make_tickets(args.tickets, now, random.Random(7), shares, brand)
         seconds = write(db, table, tickets)
         mix = Counter(str(t.status) for t in tickets)
         print(f"wrote {len(tickets)} tickets in {seconds:.1f} s (BatchWriteItem, 8 threads): {dict(mix)}")
@@ -169,18 +173,18 @@ def main() -> int:
                 cursor = queries.list(TicketQuery(**{**query.__dict__, "cursor": cursor})).cursor
             return cursor
 
-        open_q = TicketQuery(status=TicketStatus.OPEN, limit=25)
+        open_q = TicketQuery(brand=brand, status=TicketStatus.OPEN, limit=25)
         cases: list[tuple[str, TicketQuery]] = [
             ("first page, open", open_q),
-            ("first page, every status (ByBrand)", TicketQuery(limit=25)),
-            ("filtered: open + card_fraud", TicketQuery(status=TicketStatus.OPEN, category=Category.CARD_FRAUD)),
-            ("filtered: open + zh + urgent + triage", TicketQuery(status=TicketStatus.OPEN, lang="zh",
+            ("first page, every status (ByBrand)", TicketQuery(brand=brand, limit=25)),
+            ("filtered: open + card_fraud", TicketQuery(brand=brand, status=TicketStatus.OPEN, category=Category.CARD_FRAUD)),
+            ("filtered: open + zh + urgent + triage", TicketQuery(brand=brand, status=TicketStatus.OPEN, lang="zh",
                                                                  priority=Priority.URGENT, needs_triage=True)),
-            ("filtered: open + SLA breached", TicketQuery(status=TicketStatus.OPEN, sla="breached",
+            ("filtered: open + SLA breached", TicketQuery(brand=brand, status=TicketStatus.OPEN, sla="breached",
                                                          sla_windows=windows)),
-            ("search: 'inv-00004' (open)", TicketQuery(status=TicketStatus.OPEN, text="inv-00004")),
-            ("deep page: every status, page 100", TicketQuery(limit=25,
-                                                              cursor=deep_cursor(TicketQuery(limit=25), 99))),
+            ("search: 'inv-00004' (open)", TicketQuery(brand=brand, status=TicketStatus.OPEN, text="inv-00004")),
+            ("deep page: every status, page 100", TicketQuery(brand=brand, limit=25,
+                                                              cursor=deep_cursor(TicketQuery(brand=brand, limit=25), 99))),
         ]
         counter.take()
         for name, query in cases:
@@ -192,7 +196,7 @@ def main() -> int:
             print(f"{name:44} {median * 1000:9.1f} {median / base:9.1f} {median / floor:9.1f} "
                   f"{len(page.tickets):5} {page.read:6}  {per_run}{'  PARTIAL' if page.partial else ''}")
         since = (now - timedelta(days=7)).isoformat().replace("+00:00", "Z")
-        median, counts = timed(lambda: queries.counts(since=since), args.repeat)
+        median, counts = timed(lambda: queries.counts(brand, since=since), args.repeat)
         calls = {k: v // args.repeat for k, v in counter.take().items()}
         failures += "Scan" in calls
         print(f"{'counts (status COUNTs, open/waiting cats)':44} {median * 1000:9.1f} "
