@@ -99,12 +99,6 @@ class InMemoryTicketRepository:
     def find_messages(self, channel: Channel, external_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         return {e: found for e in external_ids if (found := self.find_message(channel, e)) is not None}
 
-    def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
-        for mid in message_ids:
-            if (found := self.external.get(_ext("email", mid))) is not None:
-                return found[0]
-        return None
-
     def index_message_id(self, channel: Channel, external_id: str, ticket_id: str, message_id: str) -> None:
         self.external[_ext(channel, external_id)] = (ticket_id, message_id)
 
@@ -113,7 +107,8 @@ class InMemoryTicketRepository:
         with self._lock:
             return Lookup(seen=self.find_message(channel, external_id),
                           open_ticket=self.open.get(open_key) if open_key is not None else None,
-                          referenced_ticket=self.find_ticket_by_message_ids(reference_ids))
+                          referenced_ticket=next((found[0] for mid in reference_ids if (
+                              found := self.external.get(_ext("email", mid))) is not None), None))
 
     def open_ticket_for(self, open_key: str) -> str | None:
         return self.open.get(open_key)
@@ -177,11 +172,6 @@ class InMemoryTicketRepository:
                 return False
             self.claims[(ticket_id, task)] = (at, False)
             return True
-
-    def finish_claim(self, ticket_id: str, task: str) -> None:
-        with self._lock:
-            at, _ = self.claims[(ticket_id, task)]
-            self.claims[(ticket_id, task)] = (at, True)
 
 
 class InMemoryRawStore:

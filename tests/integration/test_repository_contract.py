@@ -99,8 +99,10 @@ def test_threading_finds_a_ticket_by_any_known_message_id_in_trust_order(repo: A
     repo.create(ticket, message, open_key=None)
     repo.index_message_id(Channel.EMAIL, "0100018abc-ses", ticket.id, "ack")
 
-    assert repo.find_ticket_by_message_ids(["<nope@x>", "<0100018abc-ses@eu-west-1.amazonses.com>"]) == ticket.id
-    assert repo.find_ticket_by_message_ids(["<nope@x>"]) is None
+    found = repo.lookup(Channel.EMAIL, "<m2@x>",
+                        reference_ids=["<nope@x>", "<0100018abc-ses@eu-west-1.amazonses.com>"])
+    assert found.referenced_ticket == ticket.id
+    assert repo.lookup(Channel.EMAIL, "<m2@x>", reference_ids=["<nope@x>"]).referenced_ticket is None
 
 
 def test_repeats_and_events_and_message_updates(repo: Any) -> None:
@@ -133,7 +135,7 @@ def test_a_claim_is_taken_once_and_again_only_when_its_holder_died(repo: Any) ->
                           stale_after_seconds=90)
     assert repo.claim("TKT-AAAAAAA", "after_create", now=T0 + timedelta(seconds=120),
                       stale_after_seconds=90)
-    repo.finish_claim("TKT-AAAAAAA", "after_create")
+    repo.record("TKT-AAAAAAA", finish_claim="after_create")
     assert not repo.claim("TKT-AAAAAAA", "after_create", now=T0 + timedelta(days=1),
                           stale_after_seconds=90)
 
@@ -181,7 +183,8 @@ def test_record_sent_marks_the_message_and_indexes_the_platform_id(repo: Any) ->
 
     stored = next(m for m in repo.messages(ticket.id) if m.id == out.id)
     assert (stored.delivery_status, stored.external_id) == ("sent", "0100abc")
-    assert repo.find_ticket_by_message_ids(["<0100abc@eu-west-1.amazonses.com>"]) == ticket.id
+    found = repo.lookup(Channel.EMAIL, "<m2@x>", reference_ids=["<0100abc@eu-west-1.amazonses.com>"])
+    assert found.referenced_ticket == ticket.id
 
 
 def test_lookup_reads_the_duplicate_check_open_ticket_and_reference_in_one_answer(repo: Any) -> None:

@@ -44,9 +44,6 @@ class TicketRepository(Protocol):
     def find_message(self, channel: Channel, external_id: str) -> tuple[str, str] | None:
         """(ticket id, message id) of a stored message by its channel's external id."""
 
-    def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
-        """The ticket holding any of these email Message-IDs (ours or the customer's)."""
-
     def find_messages(self, channel: Channel, external_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """`find_message` for several ids in one request: external id -> (ticket, message)."""
 
@@ -91,8 +88,6 @@ class TicketRepository(Protocol):
         A claim that was never finished and is older than `stale_after_seconds` (its holder
         died) can be taken again; a finished one never.
         """
-
-    def finish_claim(self, ticket_id: str, task: str) -> None: ...
 
     def events(self, ticket_id: str) -> list[TimelineEvent]: ...
 

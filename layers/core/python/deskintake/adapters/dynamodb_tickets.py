@@ -237,13 +237,6 @@ class DynamoTicketRepository:
                                        ":stale": {"N": str(at - stale_after_seconds)}},
         )
 
-    def finish_claim(self, ticket_id: str, task: str) -> None:
-        self._db.update_item(
-            TableName=self._table, Key={"pk": {"S": f"T#{ticket_id}"}, "sk": {"S": f"C#{task}"}},
-            UpdateExpression="SET #d = :yes", ExpressionAttributeNames={"#d": "done"},
-            ExpressionAttributeValues={":yes": {"BOOL": True}},
-        )
-
     # -- reads --------------------------------------------------------------------------
 
     def get(self, ticket_id: str) -> Ticket:
@@ -275,18 +268,6 @@ class DynamoTicketRepository:
         wanted = {external_key(channel, e): e for e in external_ids}
         items = batch_get(self._db, self._table, [{"pk": {"S": k}, "sk": {"S": "X"}} for k in wanted])
         return {wanted[i["pk"]["S"]]: (i["ticket_id"]["S"], i["message_id"]["S"]) for i in items}
-
-    def find_ticket_by_message_ids(self, message_ids: Sequence[str]) -> str | None:
-        keys = list(dict.fromkeys(external_key(Channel.EMAIL, m) for m in message_ids if m.strip()))[:100]
-        if not keys:
-            return None
-        found: dict[str, str] = {
-            i["pk"]["S"]: i["ticket_id"]["S"]
-            for i in batch_get(self._db, self._table, [{"pk": {"S": k}, "sk": {"S": "X"}} for k in keys])}
-        for key in keys:  # the caller's order is the order of trust
-            if key in found:
-                return found[key]
-        return None
 
     def lookup(self, channel: Channel, external_id: str, *, open_key: str | None = None,
                reference_ids: Sequence[str] = ()) -> Lookup:
