@@ -35,6 +35,7 @@ def tickets_deps() -> Any:
     from deskintake.adapters.dynamodb_tickets import DynamoTicketRepository
     from deskintake.adapters.eventbridge_events import EventBridgePublisher
     from deskintake.adapters.ses_sender import SesEmailSender
+    from deskintake.runtime.follow_up_wiring import sla_policy
     from deskintake.services.tickets import TicketsDeps
 
     env = load(TicketsApiEnv)
@@ -66,13 +67,6 @@ def chat_senders() -> Mapping[Channel, Any]:
     except ImportError:
         return {}
     return senders(chat_env())
-
-
-def sla_policy() -> Any:
-    """Each brand's follow-up policy for SLA badges and filters (runtime.follow_up_wiring)."""
-    from deskintake.runtime.follow_up_wiring import sla_policy as policy
-
-    return policy()
 
 
 def scheduled_lister() -> Callable[[Any], list[dict[str, Any]]] | None:
