@@ -173,12 +173,9 @@ def _append_burst(ticket: Ticket, rest: Sequence[InboundMessage], deps: IntakeDe
     ids = [m.external_id for m in rest]
     if len(set(ids)) != len(ids) or repo.find_messages(rest[0].channel, ids):
         return None
-    window = timedelta(seconds=deps.settings.repeat_window_seconds)
     updated, stored = ticket, []
     for inbound in rest:
-        last_at = updated.last_customer_message_at
-        if (inbound.text.strip() and updated.last_inbound_digest == text_digest(inbound.text)
-                and last_at is not None and abs(inbound.received_at - last_at) <= window):
+        if _repeat_of(updated, inbound, deps) is not None:
             return None  # a repeat: counted by `submit`, not stored
         stored.append(Message.from_inbound(ticket.id, inbound))
         updated = updated.customer_replied(inbound)
