@@ -28,7 +28,7 @@ from deskintake.adapters.dynamodb_tickets import (
     event_to_item,
     ticket_from_item,
     ticket_key,
-    ticket_to_item,
+    versioned_put,
 )
 from deskintake.domain.errors import ConflictError, NotFoundError
 from deskintake.domain.follow_up_policy import FollowUpState
@@ -100,11 +100,7 @@ class DynamoFollowUpStore:
         if bookkeeping is not None:
             items.append({"Update": bookkeeping})
         if ticket is not None:
-            changed, expected = ticket
-            items.append({"Put": {
-                "TableName": self._table, "Item": ticket_to_item(changed),
-                "ConditionExpression": "#v = :v", "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":v": {"N": str(expected)}}}})
+            items.append({"Put": versioned_put(self._table, *ticket)})
         items.extend({"Put": {"TableName": self._table, "Item": event_to_item(e)}} for e in events)
         if not items:
             return True

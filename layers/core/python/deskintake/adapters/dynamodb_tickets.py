@@ -60,6 +60,13 @@ def ticket_to_item(ticket: Ticket) -> dict[str, Any]:
     })
 
 
+def versioned_put(table: str, ticket: Ticket, expected_version: int) -> dict[str, Any]:
+    """A PutItem of the ticket that only succeeds if nobody saved it since `expected_version`."""
+    return {"TableName": table, "Item": ticket_to_item(ticket), "ConditionExpression": "#v = :v",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":v": {"N": str(expected_version)}}}
+
+
 def search_text(ticket: Ticket) -> str:
     """What the agents' free-text search matches (adapters/dynamodb_queries): case-folded."""
     fields = (ticket.id, ticket.subject, ticket.preview, ticket.customer, ticket.customer_name)
@@ -120,8 +127,7 @@ class DynamoTicketRepository:
 
     def append_many(self, ticket: Ticket, messages: Sequence[Message], *, expected_version: int,
                     events: Sequence[TimelineEvent] = ()) -> None:
-        items = [self._put(ticket_to_item(ticket), "#v = :v", {"#v": "version"},
-                           {":v": {"N": str(expected_version)}})]
+        items = [{"Put": versioned_put(self._table, ticket, expected_version)}]
         for message in messages:
             assert message.external_id is not None
             items.append(self._put(self._index_item(message.channel, message.external_id,
@@ -140,11 +146,7 @@ class DynamoTicketRepository:
 
     def _save_ticket(self, ticket: Ticket, expected_version: int) -> None:
         try:
-            self._db.put_item(
-                TableName=self._table, Item=ticket_to_item(ticket),
-                ConditionExpression="#v = :v", ExpressionAttributeNames={"#v": "version"},
-                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
-            )
+            self._db.put_item(**versioned_put(self._table, ticket, expected_version))
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise ConflictError(f"{ticket.id} changed since version {expected_version}") from exc
@@ -204,9 +206,7 @@ class DynamoTicketRepository:
                events: Sequence[TimelineEvent] = (), finish_claim: str | None = None) -> None:
         items: list[dict[str, Any]] = []
         if save is not None:
-            ticket, expected = save
-            items.append(self._put(ticket_to_item(ticket), "#v = :v", {"#v": "version"},
-                                   {":v": {"N": str(expected)}}))
+            items.append({"Put": versioned_put(self._table, *save)})
         items.extend(self._put(self._index_item(channel, ext, ticket_id, mid))
                      for channel, ext, mid in indexes)
         items.extend(self._put(message_to_item(m)) for m in messages)
